@@ -1,0 +1,60 @@
+/*
+ * cli.h - the jwtrev admin tool: command table entries and the helpers
+ * the commands share.
+ */
+#ifndef JWTREV_CLI_H
+#define JWTREV_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jwtrev.h"
+
+/* Exit codes of every command (DESIGN.md 5.1). */
+enum {
+    CLI_OK = 0,       /* success, accepted, not revoked */
+    CLI_REJECTED = 1, /* rejected, revoked */
+    CLI_USAGE = 2,    /* usage or configuration error */
+    CLI_STORE = 3     /* store error */
+};
+
+struct cli {
+    const char *db; /* --db, else $JWTREV_DB, else JWTREV_DEFAULT_DB */
+};
+
+/*
+ * A command: argv[0] is the command name, the rest its arguments, ready
+ * for getopt_long.  Returns an exit code.
+ */
+typedef int cli_cmd_fn(struct cli *cli, int argc, char **argv);
+
+cli_cmd_fn cmd_init, cmd_revoke, cmd_revoke_subject, cmd_revoke_key,
+    cmd_unrevoke, cmd_status, cmd_verify, cmd_list, cmd_stats, cmd_purge,
+    cmd_compact, cmd_dump, cmd_load, cmd_sign;
+
+/* "jwtrev: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "jwtrev: COMMAND: <message>" and a pointer to --help; CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Read a token: arg NULL or "-" reads standard input.  One final "\n" or
+ * "\r\n" is removed; nothing else is touched (other whitespace makes the
+ * token malformed, as the library decides).  On success the caller frees
+ * *out.  Returns CLI_OK or CLI_USAGE (message printed).
+ */
+int cli_read_token(const char *arg, char **out, size_t *len);
+
+/* Parse a decimal int64 option value; CLI_OK or CLI_USAGE (printed). */
+int cli_parse_int64(const char *cmd, const char *opt, const char *s,
+                    int64_t *out);
+
+/* The exit code for a library result: token failure 1, store 3, else 2. */
+int cli_exit_code(int err);
+
+/* The current time, or $JWTREV_NOW when set (tests, forensics). */
+int64_t cli_now(void);
+
+#endif /* JWTREV_CLI_H */

@@ -1,0 +1,85 @@
+/*
+ * jwtrevp.h - names shared between the files of libjwtrev (and its unit
+ * tests and fuzzers), not by the modules or the CLI.  Public names are
+ * jwtrev_*, library-private cross-file names jwtrevp_*, the rest static.
+ */
+#ifndef JWTREVP_H
+#define JWTREVP_H
+
+#include <stdarg.h>
+
+#include <openssl/evp.h>
+
+#include "jwtrev.h"
+
+/*
+ * Fill e (when not NULL) with code and a printf-style detail and return
+ * -code, so that error paths read "return jwtrevp_fail(err, ...);".
+ * The detail must never contain token or key material.
+ */
+int jwtrevp_fail(jwtrev_error *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- base64url (b64url.c) ------------------------------------------------ */
+
+/* Decoded size of a len-byte base64url text (exact for valid input). */
+size_t jwtrevp_b64url_declen(size_t len);
+
+/*
+ * Decode canonical base64url without padding (SECURITY.md 4).  dst holds at
+ * least jwtrevp_b64url_declen(len) bytes.  0 and *out_len, or
+ * -JWTREV_ERR_MALFORMED (never a length).
+ */
+int jwtrevp_b64url_decode(const char *src, size_t len, unsigned char *dst,
+                          size_t *out_len);
+
+/* Encoded length of n bytes, without the terminating NUL. */
+size_t jwtrevp_b64url_enclen(size_t n);
+
+/* Encode n bytes; dst holds jwtrevp_b64url_enclen(n) + 1 bytes. */
+void jwtrevp_b64url_encode(const unsigned char *src, size_t n, char *dst);
+
+/* ---- strict JSON (json.c) ------------------------------------------------- */
+
+#define JWTREVP_JSON_MAX_DEPTH 32
+
+/*
+ * Parse len bytes as one JSON object: strict UTF-8, duplicate names
+ * refused, no trailing data, depth <= JWTREVP_JSON_MAX_DEPTH.  On success
+ * the caller owns *out; otherwise -JWTREV_ERR_MALFORMED.
+ */
+int jwtrevp_json_parse_object(const void *buf, size_t len, json_t **out);
+
+/* ---- keys (keys.c, jwk.c) and raw signatures (sig.c) ---------------------- */
+
+/*
+ * One verification key, bound to exactly one algorithm (SECURITY.md 13).
+ * Immutable once in a ring; EVP_PKEY is only read, so threads may share it.
+ */
+typedef struct jwtrevp_key {
+    jwtrev_alg alg;
+    char *kid;               /* NULL when the key has no kid */
+    size_t kid_len;
+    EVP_PKEY *pkey;          /* RSA, EC, Ed25519 public keys */
+    unsigned char *secret;   /* HMAC keys */
+    size_t secret_len;
+} jwtrevp_key;
+
+/* With a kid: the one key whose kid equals it byte for byte, or NULL. */
+const jwtrevp_key *jwtrevp_keyring_by_kid(const jwtrev_keyring *kr,
+                                          const char *kid, size_t kid_len);
+
+/* Without a kid: the i-th key bound to alg (i from 0), NULL past the last. */
+const jwtrevp_key *jwtrevp_keyring_by_alg(const jwtrev_keyring *kr,
+                                          jwtrev_alg alg, size_t i);
+
+/*
+ * Verify sig over msg with k under k->alg's rules (SECURITY.md 18-23).
+ * 0: valid; -JWTREV_ERR_BAD_SIGNATURE: not; -JWTREV_ERR_INTERNAL: out of
+ * memory.  Leaves the OpenSSL error queue empty.
+ */
+int jwtrevp_sig_verify(const jwtrevp_key *k, const unsigned char *msg,
+                       size_t msg_len, const unsigned char *sig,
+                       size_t sig_len);
+
+#endif /* JWTREVP_H */

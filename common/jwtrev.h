@@ -160,6 +160,9 @@ typedef struct jwtrev_conf {
     jwtrev_strlist types;         /* typ=LIST; empty: absent or JWT */
     char *user_claim;             /* user_claim=NAME; default "sub" */
     int user_claim_set;           /* user_claim= was given explicitly */
+    int require_user;             /* the user claim must be present (set by
+                                     hosts that map it to a user: httpd,
+                                     PAM); not an option name */
     char *db;                     /* db=DIR; NULL: no revocation check */
     int on_db_error;              /* on_db_error=deny|ignore|allow */
     size_t max_token_len;         /* default 8192 */

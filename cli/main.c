@@ -42,10 +42,11 @@ usage(FILE *f)
                "       jwtrev COMMAND --help\n\ncommands:\n");
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n--db DIR defaults to $JWTREV_DB, else %s.\n"
-               "Exit codes: 0 success/accepted/not revoked, 1 rejected/"
-               "revoked,\n2 usage or configuration error, 3 store error.\n"
-               "See jwtrev(8).\n",
+    fprintf(f,
+            "\n--db DIR defaults to $JWTREV_DB, else %s.\n"
+            "Exit codes: 0 success/accepted/not revoked, 1 rejected/"
+            "revoked,\n2 usage or configuration error, 3 store error.\n"
+            "See jwtrev(8).\n",
             JWTREV_DEFAULT_DB);
 }
 

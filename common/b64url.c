@@ -10,6 +10,7 @@
 #include "jwtrevp.h"
 
 /* 0..63 for the alphabet, 0xff for everything else. */
+/* clang-format off */
 static const unsigned char dec[256] = {
 #define X 0xff
     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
@@ -30,6 +31,7 @@ static const unsigned char dec[256] = {
     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
 #undef X
 };
+/* clang-format on */
 
 static const char enc[64] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";

@@ -16,6 +16,7 @@ struct reason {
 };
 
 /* Indexed by enum jwtrev_errcode; the strings are a released interface. */
+/* clang-format off */
 static const struct reason reasons[JWTREV_ERR_COUNT] = {
     [JWTREV_OK] = {"ok", "success"},
     [JWTREV_ERR_MALFORMED] = {"malformed", "the token is not a well-formed compact JWS"},
@@ -43,6 +44,7 @@ static const struct reason reasons[JWTREV_ERR_COUNT] = {
     [JWTREV_ERR_CONFIG_ERROR] = {"config_error", "configuration error"},
     [JWTREV_ERR_INTERNAL] = {"internal_error", "internal error"},
 };
+/* clang-format on */
 
 static const struct reason *
 lookup(int err)

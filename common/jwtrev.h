@@ -61,10 +61,10 @@ enum jwtrev_errcode {
 #define JWTREV_LOGID_MAX 80
 
 typedef struct jwtrev_error {
-    int code;                        /* 0 or a positive JWTREV_ERR_* */
-    char detail[JWTREV_DETAIL_MAX];  /* human detail, never a secret */
-    char logid[JWTREV_LOGID_MAX];    /* "jti=..." or "sha256:<16 hex>" of
-                                        the signing input, or "" */
+    int code;                       /* 0 or a positive JWTREV_ERR_* */
+    char detail[JWTREV_DETAIL_MAX]; /* human detail, never a secret */
+    char logid[JWTREV_LOGID_MAX];   /* "jti=..." or "sha256:<16 hex>" of
+                                       the signing input, or "" */
 } jwtrev_error;
 
 /* The stable reason string ("malformed", ...) of err or -err. */
@@ -111,15 +111,14 @@ typedef uint32_t jwtrev_algset;
 const char *jwtrev_alg_name(jwtrev_alg alg);
 
 /* Exact, case-sensitive lookup of a JOSE name of len bytes. */
-int jwtrev_alg_from_name(const char *name, size_t len,
-                                       jwtrev_alg *out);
+int jwtrev_alg_from_name(const char *name, size_t len, jwtrev_alg *out);
 
 /*
  * Parse a list of algorithm names separated by commas and/or spaces into a
  * set; an unknown name (or "none") is a config_error naming it.
  */
 int jwtrev_algset_parse(const char *list, jwtrev_algset *out,
-                                      jwtrev_error *err);
+                        jwtrev_error *err);
 
 /* ---- configuration (one parser for PAM options, config files, CLI) ------ */
 
@@ -129,9 +128,9 @@ typedef struct jwtrev_strlist {
 } jwtrev_strlist;
 
 enum jwtrev_on_db_error {
-    JWTREV_ON_DB_ERROR_DENY = 0,  /* fail closed (default) */
-    JWTREV_ON_DB_ERROR_ALLOW,     /* httpd: accept without the check */
-    JWTREV_ON_DB_ERROR_IGNORE     /* PAM: the module abstains */
+    JWTREV_ON_DB_ERROR_DENY = 0, /* fail closed (default) */
+    JWTREV_ON_DB_ERROR_ALLOW,    /* httpd: accept without the check */
+    JWTREV_ON_DB_ERROR_IGNORE    /* PAM: the module abstains */
 };
 
 /* Flags that only some consumers use; the parser records them all. */
@@ -181,12 +180,11 @@ void jwtrev_conf_free(jwtrev_conf *c);
  * spaces.  Unknown names, missing or bad values: config_error naming the
  * option.  "config" is not handled here (see jwtrev_conf_load_file).
  */
-int jwtrev_conf_set(jwtrev_conf *c, const char *name,
-                                  const char *value, jwtrev_error *err);
+int jwtrev_conf_set(jwtrev_conf *c, const char *name, const char *value,
+                    jwtrev_error *err);
 
 /* One word "name=value" or "flag", as PAM passes module arguments. */
-int jwtrev_conf_set_word(jwtrev_conf *c, const char *word,
-                                       jwtrev_error *err);
+int jwtrev_conf_set_word(jwtrev_conf *c, const char *word, jwtrev_error *err);
 
 /*
  * Read a config file: one name=value per line, '#' comments, blank lines.
@@ -195,8 +193,8 @@ int jwtrev_conf_set_word(jwtrev_conf *c, const char *word,
  * and the line.
  */
 #define JWTREV_CONF_FILE_STRICT 0x01u
-int jwtrev_conf_load_file(jwtrev_conf *c, const char *path,
-                                        unsigned flags, jwtrev_error *err);
+int jwtrev_conf_load_file(jwtrev_conf *c, const char *path, unsigned flags,
+                          jwtrev_error *err);
 
 /* ---- keys ---------------------------------------------------------------- */
 
@@ -208,32 +206,27 @@ int jwtrev_conf_load_file(jwtrev_conf *c, const char *path,
 typedef struct jwtrev_keyring jwtrev_keyring;
 
 /* An empty ring whose keys will be bound using the allow-list algs. */
-int jwtrev_keyring_new(jwtrev_algset algs,
-                                     jwtrev_keyring **out);
+int jwtrev_keyring_new(jwtrev_algset algs, jwtrev_keyring **out);
 
 /*
  * Add the keys of a file: PEM public key, PEM X.509 certificate, JWK or
  * JWKS (detected from the content).  A refused key, or a file that yields
  * no usable key, is config_error naming the file and the reason.
  */
-int jwtrev_keyring_add_file(jwtrev_keyring *kr,
-                                          const char *path,
-                                          jwtrev_error *err);
+int jwtrev_keyring_add_file(jwtrev_keyring *kr, const char *path,
+                            jwtrev_error *err);
 
 /* The same from memory; name is used in error texts. */
-int jwtrev_keyring_add_mem(jwtrev_keyring *kr, const char *data,
-                                         size_t len, const char *name,
-                                         jwtrev_error *err);
+int jwtrev_keyring_add_mem(jwtrev_keyring *kr, const char *data, size_t len,
+                           const char *name, jwtrev_error *err);
 
 /* Add a raw HMAC secret file (one trailing newline is stripped). */
-int jwtrev_keyring_add_secret_file(jwtrev_keyring *kr,
-                                                 const char *path,
-                                                 jwtrev_error *err);
+int jwtrev_keyring_add_secret_file(jwtrev_keyring *kr, const char *path,
+                                   jwtrev_error *err);
 
 /* Build a ring from c->keys, c->secrets and c->algs; none: config_error. */
-int jwtrev_keyring_load(const jwtrev_conf *c,
-                                      jwtrev_keyring **out,
-                                      jwtrev_error *err);
+int jwtrev_keyring_load(const jwtrev_conf *c, jwtrev_keyring **out,
+                        jwtrev_error *err);
 
 size_t jwtrev_keyring_count(const jwtrev_keyring *kr);
 
@@ -248,8 +241,8 @@ void jwtrev_keyring_free(jwtrev_keyring *kr);
 /* The claims and header rules of a conf, compiled; immutable. */
 typedef struct jwtrev_policy jwtrev_policy;
 
-int jwtrev_policy_new(const jwtrev_conf *c,
-                                    jwtrev_policy **out, jwtrev_error *err);
+int jwtrev_policy_new(const jwtrev_conf *c, jwtrev_policy **out,
+                      jwtrev_error *err);
 void jwtrev_policy_free(jwtrev_policy *p);
 
 /* ---- verification -------------------------------------------------------- */
@@ -257,15 +250,15 @@ void jwtrev_policy_free(jwtrev_policy *p);
 /* A verified token.  Borrowed pointers live as long as the json objects. */
 typedef struct jwtrev_token {
     jwtrev_alg alg;
-    json_t *header;            /* owned */
-    json_t *claims;            /* owned; NULL in signature-only mode when
-                                  the payload is not a JSON object */
-    unsigned char *payload;    /* owned: decoded payload bytes */
+    json_t *header;         /* owned */
+    json_t *claims;         /* owned; NULL in signature-only mode when
+                               the payload is not a JSON object */
+    unsigned char *payload; /* owned: decoded payload bytes */
     size_t payload_len;
-    const char *kid;           /* header kid, or NULL */
+    const char *kid; /* header kid, or NULL */
     const char *iss, *sub, *jti;
-    const char *user;          /* the policy's user claim, or NULL */
-    int64_t exp, nbf, iat;     /* valid when has_* */
+    const char *user;      /* the policy's user claim, or NULL */
+    int64_t exp, nbf, iat; /* valid when has_* */
     int has_exp, has_nbf, has_iat;
     unsigned char sighash[32]; /* SHA-256 of the received header.payload */
 } jwtrev_token;
@@ -283,10 +276,9 @@ void jwtrev_token_clear(jwtrev_token *t);
  * return value is the one reason; err->logid is filled when a token id or
  * hash is known.
  */
-int jwtrev_verify(const jwtrev_policy *p,
-                                const jwtrev_keyring *kr, const char *token,
-                                size_t len, int64_t now, unsigned flags,
-                                jwtrev_token *out, jwtrev_error *err);
+int jwtrev_verify(const jwtrev_policy *p, const jwtrev_keyring *kr,
+                  const char *token, size_t len, int64_t now, unsigned flags,
+                  jwtrev_token *out, jwtrev_error *err);
 
 /* ---- revocation store: readers ------------------------------------------- */
 
@@ -297,8 +289,7 @@ int jwtrev_verify(const jwtrev_policy *p,
  */
 typedef struct jwtrev_revdb jwtrev_revdb;
 
-int jwtrev_revdb_open(const char *dir, jwtrev_revdb **out,
-                                    jwtrev_error *err);
+int jwtrev_revdb_open(const char *dir, jwtrev_revdb **out, jwtrev_error *err);
 void jwtrev_revdb_close(jwtrev_revdb *db);
 
 /*
@@ -307,8 +298,8 @@ void jwtrev_revdb_close(jwtrev_revdb *db);
  * with err->detail naming the entry; -JWTREV_ERR_DB_ERROR when the store
  * cannot answer.
  */
-int jwtrev_revdb_check(jwtrev_revdb *db, const jwtrev_token *t,
-                                     int64_t now, jwtrev_error *err);
+int jwtrev_revdb_check(jwtrev_revdb *db, const jwtrev_token *t, int64_t now,
+                       jwtrev_error *err);
 
 /* ---- revocation store: the writes a module makes (logout) ---------------- */
 
@@ -317,22 +308,18 @@ int jwtrev_revdb_check(jwtrev_revdb *db, const jwtrev_token *t,
  * signing-input hash; the entry matters until exp + leeway.  Visible to
  * every reader when this returns.
  */
-int jwtrev_store_revoke_token(const char *dir,
-                                            const jwtrev_token *t,
-                                            int64_t leeway, int64_t now,
-                                            const char *reason,
-                                            jwtrev_error *err);
+int jwtrev_store_revoke_token(const char *dir, const jwtrev_token *t,
+                              int64_t leeway, int64_t now, const char *reason,
+                              jwtrev_error *err);
 
 /*
  * Revoke every token of (iss, sub) issued before `before`; the entry
  * matters until `until` (0: until removed).
  */
-int jwtrev_store_revoke_subject(const char *dir,
-                                              const char *iss,
-                                              const char *sub, int64_t before,
-                                              int64_t until, int64_t now,
-                                              const char *reason,
-                                              jwtrev_error *err);
+int jwtrev_store_revoke_subject(const char *dir, const char *iss,
+                                const char *sub, int64_t before, int64_t until,
+                                int64_t now, const char *reason,
+                                jwtrev_error *err);
 
 /* ---- the whole decision -------------------------------------------------- */
 
@@ -341,12 +328,12 @@ int jwtrev_store_revoke_subject(const char *dir,
  * decision of DESIGN.md section 1, failing closed on store errors.  Hosts
  * that may fail open call the two steps themselves.
  */
-int jwtrev_decide(const jwtrev_policy *p,
-                                const jwtrev_keyring *kr, jwtrev_revdb *db,
-                                const char *token, size_t len, int64_t now,
-                                jwtrev_token *out, jwtrev_error *err);
+int jwtrev_decide(const jwtrev_policy *p, const jwtrev_keyring *kr,
+                  jwtrev_revdb *db, const char *token, size_t len, int64_t now,
+                  jwtrev_token *out, jwtrev_error *err);
 
-/* ---- claims for hosts ------------------------------------------------------ */
+/* ---- claims for hosts ------------------------------------------------------
+ */
 
 /*
  * A claim value as text for an env var or header: strings as they are,
@@ -355,10 +342,11 @@ int jwtrev_decide(const jwtrev_policy *p,
  * with CR, LF, NUL or other control characters is refused (bad_claims).
  * On success the caller frees *out.
  */
-int jwtrev_claim_text(const json_t *value, size_t cap,
-                                    char **out, jwtrev_error *err);
+int jwtrev_claim_text(const json_t *value, size_t cap, char **out,
+                      jwtrev_error *err);
 
-/* ---- signing (jwtrev sign, tests) ----------------------------------------- */
+/* ---- signing (jwtrev sign, tests) -----------------------------------------
+ */
 
 typedef struct jwtrev_signkey jwtrev_signkey;
 
@@ -369,9 +357,8 @@ typedef struct jwtrev_signkey jwtrev_signkey;
  * else alg must fit the key.
  */
 #define JWTREV_SIGNKEY_SECRET 0x01u /* path is a raw HMAC secret file */
-int jwtrev_signkey_load(const char *path, unsigned flags,
-                                      int alg, jwtrev_signkey **out,
-                                      jwtrev_error *err);
+int jwtrev_signkey_load(const char *path, unsigned flags, int alg,
+                        jwtrev_signkey **out, jwtrev_error *err);
 jwtrev_alg jwtrev_signkey_alg(const jwtrev_signkey *k);
 void jwtrev_signkey_free(jwtrev_signkey *k);
 
@@ -379,9 +366,8 @@ void jwtrev_signkey_free(jwtrev_signkey *k);
  * Produce a compact JWS of claims (a JSON object) with header
  * {"alg":...,"typ":"JWT"[,"kid":kid]}.  On success the caller frees *out.
  */
-int jwtrev_sign(const jwtrev_signkey *k, const char *kid,
-                              const json_t *claims, char **out,
-                              jwtrev_error *err);
+int jwtrev_sign(const jwtrev_signkey *k, const char *kid, const json_t *claims,
+                char **out, jwtrev_error *err);
 
 #ifdef __cplusplus
 }

@@ -39,7 +39,8 @@ size_t jwtrevp_b64url_enclen(size_t n);
 /* Encode n bytes; dst holds jwtrevp_b64url_enclen(n) + 1 bytes. */
 void jwtrevp_b64url_encode(const unsigned char *src, size_t n, char *dst);
 
-/* ---- strict JSON (json.c) ------------------------------------------------- */
+/* ---- strict JSON (json.c) -------------------------------------------------
+ */
 
 #define JWTREVP_JSON_MAX_DEPTH 32
 
@@ -50,7 +51,8 @@ void jwtrevp_b64url_encode(const unsigned char *src, size_t n, char *dst);
  */
 int jwtrevp_json_parse_object(const void *buf, size_t len, json_t **out);
 
-/* ---- keys (keys.c, jwk.c) and raw signatures (sig.c) ---------------------- */
+/* ---- keys (keys.c, jwk.c) and raw signatures (sig.c) ----------------------
+ */
 
 /*
  * One verification key, bound to exactly one algorithm (SECURITY.md 13).
@@ -58,10 +60,10 @@ int jwtrevp_json_parse_object(const void *buf, size_t len, json_t **out);
  */
 typedef struct jwtrevp_key {
     jwtrev_alg alg;
-    char *kid;               /* NULL when the key has no kid */
+    char *kid; /* NULL when the key has no kid */
     size_t kid_len;
-    EVP_PKEY *pkey;          /* RSA, EC, Ed25519 public keys */
-    unsigned char *secret;   /* HMAC keys */
+    EVP_PKEY *pkey;        /* RSA, EC, Ed25519 public keys */
+    unsigned char *secret; /* HMAC keys */
     size_t secret_len;
 } jwtrevp_key;
 

@@ -35,11 +35,11 @@ tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 #define ok(cond, ...) tap_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
 /* A comment line in the TAP stream. */
-#define tap_diag(...)                                                        \
-    do {                                                                     \
-        printf("# ");                                                        \
-        printf(__VA_ARGS__);                                                 \
-        putchar('\n');                                                       \
+#define tap_diag(...)                                                          \
+    do {                                                                       \
+        printf("# ");                                                          \
+        printf(__VA_ARGS__);                                                   \
+        putchar('\n');                                                         \
     } while (0)
 
 __attribute__((unused)) static int

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "jwtrev.h"
 
@@ -20,6 +21,8 @@ enum {
 
 struct cli {
     const char *db; /* --db, else $JWTREV_DB, else JWTREV_DEFAULT_DB */
+    int db_given;   /* --db was on the command line (verify consults a
+                       store only when asked) */
 };
 
 /*
@@ -56,5 +59,18 @@ int cli_exit_code(int err);
 
 /* The current time, or $JWTREV_NOW when set (tests, forensics). */
 int64_t cli_now(void);
+
+/* Write s to f with control characters shown as '?' (texts that may
+ * quote a token's claims or a file name). */
+void cli_fputs_printable(const char *s, FILE *f);
+
+/* "jwtrev: CMD: <err's detail, else rc's sentence>" on stderr. */
+void cli_report_error(const char *cmd, int rc, const jwtrev_error *err);
+
+/* n bytes as unpadded base64url; the caller frees; NULL: out of memory. */
+char *cli_b64url(const unsigned char *p, size_t n);
+
+/* Wipe len bytes of a secret (a token, a key) and free it; NULL is ok. */
+void cli_free_secret(char *s, size_t len);
 
 #endif /* JWTREV_CLI_H */

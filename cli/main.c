@@ -59,6 +59,7 @@ main(int argc, char **argv)
     int a = 1;
 
     cli.db = env != NULL && *env != '\0' ? env : JWTREV_DEFAULT_DB;
+    cli.db_given = 0;
     while (a < argc && argv[a][0] == '-') {
         if (strcmp(argv[a], "--help") == 0 || strcmp(argv[a], "-h") == 0) {
             usage(stdout);
@@ -68,9 +69,11 @@ main(int argc, char **argv)
             return CLI_OK;
         } else if (strcmp(argv[a], "--db") == 0 && a + 1 < argc) {
             cli.db = argv[a + 1];
+            cli.db_given = 1;
             a += 2;
         } else if (strncmp(argv[a], "--db=", 5) == 0) {
             cli.db = argv[a] + 5;
+            cli.db_given = 1;
             a++;
         } else {
             cli_error("unknown option '%s' (see jwtrev --help)", argv[a]);

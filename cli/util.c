@@ -10,6 +10,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include "cli.h"
 
 void
@@ -135,4 +138,59 @@ cli_now(void)
             return v;
     }
     return (int64_t)time(NULL);
+}
+
+void
+cli_fputs_printable(const char *s, FILE *f)
+{
+    const unsigned char *p;
+
+    for (p = (const unsigned char *)s; *p != '\0'; p++)
+        fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, f);
+}
+
+void
+cli_report_error(const char *cmd, int rc, const jwtrev_error *err)
+{
+    fprintf(stderr, "jwtrev: %s: ", cmd);
+    if (err != NULL && err->detail[0] != '\0')
+        cli_fputs_printable(err->detail, stderr);
+    else
+        fputs(jwtrev_strerror(rc), stderr);
+    fputc('\n', stderr);
+}
+
+char *
+cli_b64url(const unsigned char *p, size_t n)
+{
+    char *out;
+    size_t i, len;
+
+    if (n > (size_t)INT32_MAX / 2)
+        return NULL;
+    out = malloc(4 * ((n + 2) / 3) + 1);
+    if (out == NULL)
+        return NULL;
+    /* EVP_EncodeBlock writes standard base64 with padding and a NUL;
+     * base64url is the same with two letters swapped and no padding. */
+    len = (size_t)EVP_EncodeBlock((unsigned char *)out, p, (int)n);
+    while (len > 0 && out[len - 1] == '=')
+        len--;
+    out[len] = '\0';
+    for (i = 0; i < len; i++) {
+        if (out[i] == '+')
+            out[i] = '-';
+        else if (out[i] == '/')
+            out[i] = '_';
+    }
+    return out;
+}
+
+void
+cli_free_secret(char *s, size_t len)
+{
+    if (s == NULL)
+        return;
+    OPENSSL_cleanse(s, len);
+    free(s);
 }

@@ -65,6 +65,10 @@ typedef struct jwtrevp_key {
     EVP_PKEY *pkey;        /* RSA, EC, Ed25519 public keys */
     unsigned char *secret; /* HMAC keys */
     size_t secret_len;
+    /* Prepared at load time so that verification re-parses nothing: */
+    EVP_MD *md;        /* the alg's hash, fetched once (NULL for EdDSA) */
+    EVP_MAC_CTX *hmac; /* HMAC keyed with secret; each call dups it */
+    size_t sig_len;    /* the exact signature length k->alg takes */
 } jwtrevp_key;
 
 /* With a kid: the one key whose kid equals it byte for byte, or NULL. */
@@ -83,5 +87,46 @@ const jwtrevp_key *jwtrevp_keyring_by_alg(const jwtrev_keyring *kr,
 int jwtrevp_sig_verify(const jwtrevp_key *k, const unsigned char *msg,
                        size_t msg_len, const unsigned char *sig,
                        size_t sig_len);
+
+/* ---- string lists (conf.c) ----------------------------------------------- */
+
+/* Free the strings and the vector; l is left empty. */
+void jwtrevp_strlist_free(jwtrev_strlist *l);
+
+/* Append a copy of the n bytes at s: 0 or -JWTREV_ERR_INTERNAL. */
+int jwtrevp_strlist_add(jwtrev_strlist *l, const char *s, size_t n);
+
+/* Replace *dst with a deep copy of *src; on failure *dst is unchanged. */
+int jwtrevp_strlist_copy(jwtrev_strlist *dst, const jwtrev_strlist *src);
+
+/* ---- policy and claims (policy.c) ----------------------------------------- */
+
+/* A compiled jwtrev_conf: copies of what verification needs; immutable. */
+struct jwtrev_policy {
+    jwtrev_algset algs;
+    size_t max_token_len;
+    int64_t leeway;
+    int64_t max_age; /* -1: no limit */
+    jwtrev_strlist issuers, audiences, required, types;
+    char *user_claim;
+    int require_user;
+    EVP_MD *sha256; /* fetched once: the signing-input hash */
+};
+
+/* 1 when the header's typ (NULL: absent) is accepted by p (SECURITY 9). */
+int jwtrevp_policy_typ_ok(const jwtrev_policy *p, const char *typ);
+
+/* 1 when a and b are the same media type: case-insensitive, with an
+ * optional "application/" prefix on either side. */
+int jwtrevp_media_type_eq(const char *a, const char *b);
+
+/*
+ * Fill t's claim fields (iss, sub, jti, user, exp, nbf, iat) from
+ * t->claims and judge them at time now (SECURITY 24-28).  With
+ * JWTREV_VERIFY_SIGNATURE_ONLY in flags, nothing is judged: the fields
+ * are filled where the claims are well-formed and t->claims may be NULL.
+ */
+int jwtrevp_claims_check(const jwtrev_policy *p, jwtrev_token *t,
+                         int64_t now, unsigned flags, jwtrev_error *err);
 
 #endif /* JWTREVP_H */

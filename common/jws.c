@@ -1,0 +1,387 @@
+/*
+ * jws.c - the decision pipeline up to the revocation lookup (DESIGN.md 1,
+ * SECURITY.md 1-12, 16-17, 24-28):
+ *
+ *   size cap -> split and character check -> SHA-256 of the signing input
+ *   -> strict base64url of all three segments -> header JSON -> header
+ *   rules -> key selection -> signature -> payload JSON -> claims
+ *
+ * Each step either passes or gives the token its one reason.  The token
+ * is read in one pass; its three segments are decoded into one buffer,
+ * and each JSON text is parsed once.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "jwtrevp.h"
+
+/* RFC 7515 allows any kid; ours are file names or short ids. */
+#define KID_MAX 256
+
+/* The three segments of a compact JWS, as received. */
+struct segments {
+    const char *s[3];
+    size_t len[3];
+};
+
+/* Decoded segments: payload first so that t->payload owns the block. */
+struct decoded {
+    unsigned char *hdr, *sig;
+    size_t hdr_len, sig_len;
+};
+
+/* The header members that the rules look at (borrowed from t->header). */
+struct hdrview {
+    const json_t *alg, *crit, *typ, *cty, *kid, *b64, *jwe;
+};
+
+static int
+is_b64url_char(unsigned char ch)
+{
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+           (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+}
+
+static int
+bad_char(unsigned char ch, jwtrev_error *err)
+{
+    if (ch <= ' ' || ch == 0x7f)
+        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
+                            "whitespace or a control character in the token");
+    if (ch == '{')
+        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
+                            "JWS JSON serialization is not accepted");
+    return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
+                        "a character outside base64url in the token");
+}
+
+/* SECURITY 1-3: length, exactly three segments, base64url bytes only. */
+static int
+split(const char *token, size_t len, size_t max, struct segments *sg,
+      jwtrev_error *err)
+{
+    const unsigned char *u = (const unsigned char *)token;
+    size_t i, start = 0, dots = 0;
+
+    if (len > max)
+        return jwtrevp_fail(err, JWTREV_ERR_TOO_LARGE,
+                            "%zu bytes, more than %zu", len, max);
+    for (i = 0; i < len; i++) {
+        if (u[i] == '.') {
+            if (++dots < 3) {
+                sg->s[dots - 1] = token + start;
+                sg->len[dots - 1] = i - start;
+                start = i + 1;
+            }
+        } else if (!is_b64url_char(u[i])) {
+            return bad_char(u[i], err);
+        }
+    }
+    if (dots != 2)
+        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
+                            dots == 4 ? "JWE (five segments) is not accepted"
+                                      : "%zu segments, not three",
+                            dots + 1);
+    sg->s[2] = token + start;
+    sg->len[2] = len - start;
+    if (sg->len[0] == 0 || sg->len[2] == 0)
+        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED, "empty %s segment",
+                            sg->len[0] == 0 ? "header" : "signature");
+    return 0;
+}
+
+static const char *const segment_names[3] = {"header", "payload", "signature"};
+
+/* SECURITY 4-5: all three segments, strict, into one block. */
+static int
+decode(const struct segments *sg, jwtrev_token *t, struct decoded *d,
+       jwtrev_error *err)
+{
+    size_t cap[3], n[3], i;
+    unsigned char *buf, *dst[3];
+
+    for (i = 0; i < 3; i++)
+        cap[i] = jwtrevp_b64url_declen(sg->len[i]);
+    buf = malloc(cap[1] + 1 + cap[0] + cap[2]);
+    if (buf == NULL)
+        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+    dst[1] = buf;
+    dst[0] = buf + cap[1] + 1;
+    dst[2] = dst[0] + cap[0];
+    for (i = 0; i < 3; i++) {
+        if (jwtrevp_b64url_decode(sg->s[i], sg->len[i], dst[i], &n[i]) != 0) {
+            free(buf);
+            return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
+                                "the %s is not canonical base64url",
+                                segment_names[i]);
+        }
+    }
+    buf[n[1]] = '\0';
+    t->payload = buf;
+    t->payload_len = n[1];
+    d->hdr = dst[0];
+    d->hdr_len = n[0];
+    d->sig = dst[2];
+    d->sig_len = n[2];
+    return 0;
+}
+
+/* err->logid = "sha256:" and 16 hex digits of the signing-input hash. */
+static void
+logid_hash(jwtrev_error *err, const unsigned char *h)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *o;
+    int i;
+
+    if (err == NULL)
+        return;
+    memcpy(err->logid, "sha256:", 7);
+    o = err->logid + 7;
+    for (i = 0; i < 8; i++) {
+        *o++ = hex[h[i] >> 4];
+        *o++ = hex[h[i] & 15];
+    }
+    *o = '\0';
+}
+
+/* err->logid = "jti=" and the jti, printable ASCII only, capped. */
+static void
+logid_jti(jwtrev_error *err, const char *jti)
+{
+    size_t i, max = JWTREV_LOGID_MAX - 8;
+    char *o;
+
+    if (err == NULL)
+        return;
+    memcpy(err->logid, "jti=", 4);
+    o = err->logid + 4;
+    for (i = 0; jti[i] != '\0' && i < max; i++) {
+        unsigned char ch = (unsigned char)jti[i];
+        *o++ = ch > ' ' && ch < 0x7f && ch != '"' && ch != '\\' ? ch : '?';
+    }
+    if (jti[i] != '\0') {
+        memcpy(o, "...", 3);
+        o += 3;
+    }
+    *o = '\0';
+}
+
+/* Collect the members the rules need in one pass over the header. */
+static void
+view_header(json_t *h, struct hdrview *v)
+{
+    /* JWE-only parameters (RFC 7516 4.1, RFC 7518 4.6-4.8). */
+    static const char *const jwe_params[] = {"enc", "zip", "epk", "apu", "apv",
+                                             "iv",  "tag", "p2s", "p2c"};
+    const char *key;
+    json_t *val;
+    size_t i;
+
+    memset(v, 0, sizeof(*v));
+    json_object_foreach(h, key, val)
+    {
+        if (strcmp(key, "alg") == 0)
+            v->alg = val;
+        else if (strcmp(key, "crit") == 0)
+            v->crit = val;
+        else if (strcmp(key, "typ") == 0)
+            v->typ = val;
+        else if (strcmp(key, "cty") == 0)
+            v->cty = val;
+        else if (strcmp(key, "kid") == 0)
+            v->kid = val;
+        else if (strcmp(key, "b64") == 0)
+            v->b64 = val;
+        else
+            for (i = 0; i < sizeof(jwe_params) / sizeof(*jwe_params); i++)
+                if (strcmp(key, jwe_params[i]) == 0)
+                    v->jwe = val;
+    }
+}
+
+/* SECURITY 7: alg a string, known, never none, and allowed. */
+static int
+check_alg(const jwtrev_policy *p, const json_t *alg, jwtrev_alg *out,
+          jwtrev_error *err)
+{
+    if (alg == NULL || !json_is_string(alg))
+        return jwtrevp_fail(err, JWTREV_ERR_BAD_HEADER,
+                            "alg is missing or not a string");
+    if (jwtrev_alg_from_name(json_string_value(alg), json_string_length(alg),
+                             out) != 0)
+        return jwtrevp_fail(err, JWTREV_ERR_UNSUPPORTED_ALG,
+                            "the token's alg is not a supported algorithm");
+    if (!JWTREV_ALGSET_HAS(p->algs, *out))
+        return jwtrevp_fail(err, JWTREV_ERR_ALG_NOT_ALLOWED,
+                            "%s is not in the allowed algorithms",
+                            jwtrev_alg_name(*out));
+    return 0;
+}
+
+/* SECURITY 8-12, after alg; the order of the checks is the reason order. */
+static int
+check_header_rules(const jwtrev_policy *p, const struct hdrview *v,
+                   jwtrev_error *err)
+{
+    if (v->crit != NULL)
+        return jwtrevp_fail(err, JWTREV_ERR_CRIT_UNSUPPORTED,
+                            "crit: no header extension is supported");
+    if (v->jwe != NULL)
+        return jwtrevp_fail(err, JWTREV_ERR_BAD_HEADER,
+                            "a JWE header parameter in a JWS");
+    if (v->typ != NULL && !json_is_string(v->typ))
+        return jwtrevp_fail(err, JWTREV_ERR_BAD_HEADER, "typ is not a string");
+    if (!jwtrevp_policy_typ_ok(p, v->typ ? json_string_value(v->typ) : NULL))
+        return jwtrevp_fail(err, JWTREV_ERR_TYP_NOT_ALLOWED,
+                            "the token's typ is not accepted");
+    if (v->cty != NULL &&
+        (!json_is_string(v->cty) ||
+         jwtrevp_media_type_eq(json_string_value(v->cty), "JWT")))
+        return jwtrevp_fail(err, JWTREV_ERR_BAD_HEADER,
+                            "cty is not a string or names a nested JWT");
+    if (v->kid != NULL &&
+        (!json_is_string(v->kid) || json_string_length(v->kid) > KID_MAX))
+        return jwtrevp_fail(err, JWTREV_ERR_BAD_HEADER,
+                            "kid is not a string of at most %d bytes", KID_MAX);
+    /* Without crit, b64 (RFC 7797) may only repeat the default. */
+    if (v->b64 != NULL && !json_is_true(v->b64))
+        return jwtrevp_fail(err, JWTREV_ERR_BAD_HEADER,
+                            "b64 other than true without crit");
+    return 0;
+}
+
+/*
+ * SECURITY 6-12.  jwk, jku, x5u, x5c and x5t are never looked at: keys
+ * come from the ring only (SECURITY 11).
+ */
+static int
+parse_header(const jwtrev_policy *p, const struct decoded *d, jwtrev_token *t,
+             jwtrev_error *err)
+{
+    struct hdrview v;
+    int rc;
+
+    if (jwtrevp_json_parse_object(d->hdr, d->hdr_len, &t->header) != 0)
+        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
+                            "the header is not a strict JSON object");
+    view_header(t->header, &v);
+    if ((rc = check_alg(p, v.alg, &t->alg, err)) != 0 ||
+        (rc = check_header_rules(p, &v, err)) != 0)
+        return rc;
+    t->kid = v.kid != NULL ? json_string_value(v.kid) : NULL;
+    return 0;
+}
+
+/*
+ * SECURITY 16-17: with a kid, exactly the key of that kid, bound to the
+ * token's alg; without, every key bound to the alg, in ring order.
+ */
+static int
+check_signature(const jwtrev_keyring *kr, const jwtrev_token *t,
+                const struct segments *sg, const struct decoded *d,
+                jwtrev_error *err)
+{
+    const unsigned char *msg = (const unsigned char *)sg->s[0];
+    size_t msg_len = sg->len[0] + 1 + sg->len[1], i;
+    const jwtrevp_key *k;
+    int rc;
+
+    if (t->kid != NULL) {
+        /* jansson refuses "\u0000": strlen is the kid's length. */
+        k = jwtrevp_keyring_by_kid(kr, t->kid, strlen(t->kid));
+        if (k == NULL)
+            return jwtrevp_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
+                                "no configured key has the token's kid");
+        if (k->alg != t->alg)
+            return jwtrevp_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
+                                "the key with the token's kid is bound to "
+                                "%s, not %s",
+                                jwtrev_alg_name(k->alg),
+                                jwtrev_alg_name(t->alg));
+        rc = jwtrevp_sig_verify(k, msg, msg_len, d->sig, d->sig_len);
+    } else {
+        rc = -JWTREV_ERR_BAD_SIGNATURE;
+        for (i = 0; (k = jwtrevp_keyring_by_alg(kr, t->alg, i)) != NULL; i++)
+            if ((rc =
+                     jwtrevp_sig_verify(k, msg, msg_len, d->sig, d->sig_len)) !=
+                -JWTREV_ERR_BAD_SIGNATURE)
+                break;
+        if (i == 0)
+            return jwtrevp_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
+                                "no configured key for %s",
+                                jwtrev_alg_name(t->alg));
+    }
+    if (rc == 0)
+        return 0;
+    if (rc == -JWTREV_ERR_INTERNAL)
+        return jwtrevp_fail(err, rc, "signature check failed to run");
+    return jwtrevp_fail(err, JWTREV_ERR_BAD_SIGNATURE,
+                        "the signature does not verify with the %s key%s",
+                        jwtrev_alg_name(t->alg), t->kid ? "" : "s");
+}
+
+/* Parse the verified payload; in signature-only mode it may be any bytes. */
+static int
+parse_payload(jwtrev_token *t, unsigned flags, jwtrev_error *err)
+{
+    if (jwtrevp_json_parse_object(t->payload, t->payload_len, &t->claims) == 0)
+        return 0;
+    t->claims = NULL;
+    if (flags & JWTREV_VERIFY_SIGNATURE_ONLY)
+        return 0;
+    return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
+                        "the payload is not a strict JSON object");
+}
+
+void
+jwtrev_token_clear(jwtrev_token *t)
+{
+    if (t == NULL)
+        return;
+    json_decref(t->header);
+    json_decref(t->claims);
+    free(t->payload);
+    memset(t, 0, sizeof(*t));
+}
+
+int
+jwtrev_verify(const jwtrev_policy *p, const jwtrev_keyring *kr,
+              const char *token, size_t len, int64_t now, unsigned flags,
+              jwtrev_token *out, jwtrev_error *err)
+{
+    jwtrev_token t;
+    struct segments sg;
+    struct decoded d = {NULL, NULL, 0, 0};
+    int rc;
+
+    memset(&t, 0, sizeof(t));
+    jwtrev_error_clear(err);
+    if ((rc = split(token, len, p->max_token_len, &sg, err)) != 0)
+        return rc;
+    if (EVP_Digest(token, sg.len[0] + 1 + sg.len[1], t.sighash, NULL, p->sha256,
+                   NULL) != 1) {
+        ERR_clear_error();
+        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "SHA-256 failed");
+    }
+    logid_hash(err, t.sighash);
+    if ((rc = decode(&sg, &t, &d, err)) != 0 ||
+        (rc = parse_header(p, &d, &t, err)) != 0 ||
+        (rc = check_signature(kr, &t, &sg, &d, err)) != 0 ||
+        (rc = parse_payload(&t, flags, err)) != 0)
+        goto fail;
+    rc = jwtrevp_claims_check(p, &t, now, flags, err);
+    if (t.jti != NULL)
+        logid_jti(err, t.jti);
+    if (rc != 0)
+        goto fail;
+    *out = t;
+    return 0;
+fail:
+    jwtrev_token_clear(&t);
+    return rc;
+}

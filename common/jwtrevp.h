@@ -99,7 +99,7 @@ int jwtrevp_strlist_add(jwtrev_strlist *l, const char *s, size_t n);
 /* Replace *dst with a deep copy of *src; on failure *dst is unchanged. */
 int jwtrevp_strlist_copy(jwtrev_strlist *dst, const jwtrev_strlist *src);
 
-/* ---- policy and claims (policy.c) ----------------------------------------- */
+/* ---- policy and claims (policy.c) ---------------------------------------- */
 
 /* A compiled jwtrev_conf: copies of what verification needs; immutable. */
 struct jwtrev_policy {
@@ -126,7 +126,7 @@ int jwtrevp_media_type_eq(const char *a, const char *b);
  * JWTREV_VERIFY_SIGNATURE_ONLY in flags, nothing is judged: the fields
  * are filled where the claims are well-formed and t->claims may be NULL.
  */
-int jwtrevp_claims_check(const jwtrev_policy *p, jwtrev_token *t,
-                         int64_t now, unsigned flags, jwtrev_error *err);
+int jwtrevp_claims_check(const jwtrev_policy *p, jwtrev_token *t, int64_t now,
+                         unsigned flags, jwtrev_error *err);
 
 #endif /* JWTREVP_H */

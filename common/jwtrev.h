@@ -345,6 +345,35 @@ int jwtrev_decide(const jwtrev_policy *p, const jwtrev_keyring *kr,
 int jwtrev_claim_text(const json_t *value, size_t cap, char **out,
                       jwtrev_error *err);
 
+/*
+ * Claim rules for hosts (claimrules.c), applied to verified claims only.
+ *
+ * jwtrev_claim_matches: 1 when claim name equals one of the n values: a
+ * string byte for byte, an integer by its decimal text, a boolean as
+ * "true"/"false"; for an array claim, any element.  0 otherwise
+ * (missing claim, reals, objects, NULL claims).
+ */
+int jwtrev_claim_matches(const json_t *claims, const char *name,
+                         const char *const *values, size_t n);
+
+/*
+ * 1 when every one of the n scopes is granted by the "scope" claim or the
+ * "scp" claim (each a space-separated string or an array of strings;
+ * exact, case-sensitive words).  0 otherwise.
+ */
+int jwtrev_scopes_present(const json_t *claims, const char *const *scopes,
+                          size_t n);
+
+/*
+ * Re-check at time now the rules that the passing of time can break for
+ * a token verified earlier (a host's cache of verified tokens): exp
+ * (expired) and, when max_age >= 0, the maximum age (too_old;
+ * missing_claim without iat), with the boundaries of jwtrev_verify.  nbf
+ * and iat only get easier to meet as time passes.
+ */
+int jwtrev_token_recheck_time(const jwtrev_token *t, int64_t leeway,
+                              int64_t max_age, int64_t now, jwtrev_error *err);
+
 /* ---- signing (jwtrev sign, tests) -----------------------------------------
  */
 

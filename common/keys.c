@@ -1,0 +1,554 @@
+/*
+ * keys.c - the keyring: loading key files (PEM, JWK, JWKS) and secret
+ * files into verification keys bound to one algorithm each (SECURITY.md
+ * 13-16), and finding a token's key.
+ *
+ * A file's keys are collected in a jwtrevp_keylist and join the ring only
+ * when the whole file was accepted, so a refused file leaves the ring as
+ * it was.  Once a host has finished loading, the ring is never changed
+ * again and may be read by any number of threads.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "keyp.h"
+
+struct jwtrev_keyring {
+    atomic_uint refs;
+    jwtrev_algset allowed;
+    jwtrevp_keylist keys;
+};
+
+int
+jwtrevp_refuse(const jwtrevp_loadctx *lc, const char *fmt, ...)
+{
+    char why[JWTREV_DETAIL_MAX];
+    char where[24] = "";
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    if (lc->index > 0)
+        snprintf(where, sizeof(where), ": key %u", lc->index);
+    ERR_clear_error();
+    return jwtrevp_fail(lc->err, JWTREV_ERR_CONFIG_ERROR, "%s%s: %s", lc->name,
+                        where, why);
+}
+
+void
+jwtrevp_key_clear(jwtrevp_key *k)
+{
+    OPENSSL_free(k->kid);
+    EVP_PKEY_free(k->pkey);
+    OPENSSL_clear_free(k->secret, k->secret_len);
+    EVP_MD_free(k->md);
+    EVP_MAC_CTX_free(k->hmac);
+    memset(k, 0, sizeof(*k));
+}
+
+int
+jwtrevp_key_set_kid(jwtrevp_key *k, const char *kid, size_t len)
+{
+    char *copy = OPENSSL_malloc(len + 1);
+
+    if (copy == NULL)
+        return -JWTREV_ERR_INTERNAL;
+    memcpy(copy, kid, len);
+    copy[len] = '\0';
+    OPENSSL_free(k->kid);
+    k->kid = copy;
+    k->kid_len = len;
+    return 0;
+}
+
+void
+jwtrevp_keylist_free(jwtrevp_keylist *kl)
+{
+    size_t i;
+
+    for (i = 0; i < kl->n; i++)
+        jwtrevp_key_clear(&kl->v[i]);
+    OPENSSL_free(kl->v);
+    memset(kl, 0, sizeof(*kl));
+}
+
+/* Append k (taking its contents over); 0 or -JWTREV_ERR_INTERNAL. */
+static int
+keylist_push(jwtrevp_keylist *kl, jwtrevp_key *k)
+{
+    jwtrevp_key *v;
+    size_t cap;
+
+    if (kl->n == kl->cap) {
+        cap = kl->cap ? kl->cap * 2 : 4;
+        v = OPENSSL_realloc(kl->v, cap * sizeof(*v));
+        if (v == NULL)
+            return -JWTREV_ERR_INTERNAL;
+        kl->v = v;
+        kl->cap = cap;
+    }
+    kl->v[kl->n++] = *k;
+    memset(k, 0, sizeof(*k));
+    return 0;
+}
+
+/*
+ * Make verification cheap: fetch the hash once and key an HMAC context
+ * once; each verification only duplicates the prepared context.
+ */
+static int
+key_prepare(jwtrevp_key *k)
+{
+    const jwtrevp_alginfo *ai = jwtrevp_alg_info(k->alg);
+    OSSL_PARAM params[2];
+    EVP_MAC *mac = NULL;
+    int rc = -JWTREV_ERR_INTERNAL;
+
+    if (ai->md != NULL && (k->md = EVP_MD_fetch(NULL, ai->md, NULL)) == NULL)
+        goto done;
+    k->sig_len = ai->sig_len ? ai->sig_len : (size_t)EVP_PKEY_get_size(k->pkey);
+    if (ai->family == JWTREVP_FAM_HMAC) {
+        if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+            (k->hmac = EVP_MAC_CTX_new(mac)) == NULL)
+            goto done;
+        params[0] = OSSL_PARAM_construct_utf8_string(
+            OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t)ai->md, 0);
+        params[1] = OSSL_PARAM_construct_end();
+        if (!EVP_MAC_init(k->hmac, k->secret, k->secret_len, params))
+            goto done;
+    }
+    rc = 0;
+done:
+    EVP_MAC_free(mac);
+    ERR_clear_error();
+    return rc;
+}
+
+int
+jwtrevp_keylist_add(jwtrevp_keylist *kl, jwtrevp_key *k, jwtrevp_keytype t,
+                    int alg_given, const jwtrevp_loadctx *lc, int *used)
+{
+    const jwtrevp_alginfo *ai;
+    int rc;
+
+    *used = 0;
+    if (alg_given >= 0 && !jwtrevp_alg_fits((jwtrev_alg)alg_given, t)) {
+        rc = jwtrevp_refuse(lc, "alg %s does not fit the %s key",
+                            jwtrev_alg_name((jwtrev_alg)alg_given),
+                            jwtrevp_keytype_name(t));
+        goto done;
+    }
+    k->alg = alg_given >= 0 ? (jwtrev_alg)alg_given
+                            : jwtrevp_alg_bind(t, lc->allowed);
+    ai = jwtrevp_alg_info(k->alg);
+    if (t == JWTREVP_KT_SECRET && k->secret_len < ai->md_len) {
+        rc = jwtrevp_refuse(lc,
+                            "%s key of %zu bytes is shorter than the "
+                            "%zu-byte hash",
+                            ai->name, k->secret_len, ai->md_len);
+        goto done;
+    }
+    rc = 0;
+    if (!JWTREV_ALGSET_HAS(lc->allowed, k->alg))
+        goto done; /* not usable here; the file may still have others */
+    if (key_prepare(k) != 0 || keylist_push(kl, k) != 0) {
+        rc = jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL,
+                          "%s: out of memory preparing a key", lc->name);
+        goto done;
+    }
+    *used = 1;
+done:
+    jwtrevp_key_clear(k);
+    return rc;
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+int
+jwtrevp_read_file(const char *path, size_t max, char **out, size_t *len,
+                  jwtrev_error *err)
+{
+    struct stat st = {0};
+    char *buf = NULL;
+    size_t got = 0;
+    FILE *f;
+    int rc;
+
+    if ((f = fopen(path, "rb")) == NULL)
+        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s: cannot open: %m",
+                            path);
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                          "%s: not a regular file", path);
+        goto done;
+    }
+    if ((size_t)st.st_size > max) {
+        rc = jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                          "%s: larger than %zu bytes", path, max);
+        goto done;
+    }
+    if ((buf = OPENSSL_malloc((size_t)st.st_size + 1)) == NULL) {
+        rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    got = fread(buf, 1, (size_t)st.st_size, f);
+    if (ferror(f) || got != (size_t)st.st_size) {
+        rc = jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                          "%s: read error or file changed while read", path);
+        goto done;
+    }
+    buf[got] = '\0';
+    *out = buf;
+    *len = got;
+    buf = NULL;
+    rc = 0;
+done:
+    OPENSSL_clear_free(buf, (size_t)st.st_size + 1);
+    fclose(f);
+    return rc;
+}
+
+/*
+ * "KID#FILE": when path names no existing file and holds a '#', the part
+ * before the first '#' is a kid for the keys of FILE that have none.
+ * On success *file points into path and *kid is NULL or owned by the
+ * caller.
+ */
+static int
+split_kid(const char *path, char **kid, const char **file, jwtrev_error *err)
+{
+    const char *hash = strchr(path, '#');
+    struct stat st;
+
+    *kid = NULL;
+    *file = path;
+    if (hash == NULL || stat(path, &st) == 0)
+        return 0;
+    if (hash == path)
+        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                            "%s: empty kid before '#'", path);
+    if ((size_t)(hash - path) > JWTREVP_KID_MAX)
+        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                            "%s: kid longer than %d bytes", path,
+                            JWTREVP_KID_MAX);
+    if ((*kid = OPENSSL_strndup(path, (size_t)(hash - path))) == NULL)
+        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+    *file = hash + 1;
+    return 0;
+}
+
+void
+jwtrevp_secret_trim(const char *buf, size_t *len)
+{
+    size_t n = *len;
+
+    if (n > 0 && buf[n - 1] == '\n') {
+        n--;
+        if (n > 0 && buf[n - 1] == '\r')
+            n--;
+    }
+    *len = n;
+}
+
+/*
+ * 1 when s starts with DER of a public key or certificate.  A random
+ * secret does so with negligible probability.
+ */
+static int
+is_der_public(const unsigned char *s, size_t len)
+{
+    const unsigned char *p;
+    EVP_PKEY *pk;
+    X509 *x;
+    int found;
+
+    if (len < 2 || s[0] != 0x30 || len > LONG_MAX)
+        return 0;
+    p = s;
+    pk = d2i_PUBKEY(NULL, &p, (long)len);
+    if (pk == NULL) {
+        p = s;
+        pk = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, (long)len);
+    }
+    p = s;
+    x = pk == NULL ? d2i_X509(NULL, &p, (long)len) : NULL;
+    found = pk != NULL || x != NULL;
+    EVP_PKEY_free(pk);
+    X509_free(x);
+    return found;
+}
+
+int
+jwtrevp_secret_check(const unsigned char *s, size_t len,
+                     const jwtrevp_loadctx *lc)
+{
+    size_t i = 0;
+
+    if (len == 0)
+        return jwtrevp_refuse(lc, "empty HMAC secret");
+    while (i < len && strchr(" \t\r\n", s[i]) != NULL && s[i] != '\0')
+        i++;
+    /* Public key material is no secret: as an HMAC key it would let
+     * anyone forge tokens (SECURITY.md 14). */
+    if (memmem(s, len, "-----BEGIN", 10) != NULL)
+        return jwtrevp_refuse(lc, "holds PEM data; key material is never "
+                                  "an HMAC secret");
+    if (i < len && s[i] == '{')
+        return jwtrevp_refuse(lc, "holds JSON (a JWK?); give JWKs as keys, "
+                                  "not secrets");
+    if ((len - i >= 4 && memcmp(s + i, "ssh-", 4) == 0) ||
+        (len - i >= 11 && memcmp(s + i, "ecdsa-sha2-", 11) == 0))
+        return jwtrevp_refuse(lc, "holds an OpenSSH public key, not a secret");
+    if (is_der_public(s, len))
+        return jwtrevp_refuse(lc, "holds a DER public key or certificate, "
+                                  "not a secret");
+    ERR_clear_error();
+    return 0;
+}
+
+/* ---- the ring ---------------------------------------------------------- */
+
+int
+jwtrev_keyring_new(jwtrev_algset algs, jwtrev_keyring **out)
+{
+    jwtrev_keyring *kr = OPENSSL_zalloc(sizeof(*kr));
+
+    if (kr == NULL)
+        return -JWTREV_ERR_INTERNAL;
+    atomic_init(&kr->refs, 1);
+    kr->allowed = algs & JWTREV_ALGSET_ALL;
+    *out = kr;
+    return 0;
+}
+
+size_t
+jwtrev_keyring_count(const jwtrev_keyring *kr)
+{
+    return kr->keys.n;
+}
+
+jwtrev_keyring *
+jwtrev_keyring_ref(jwtrev_keyring *kr)
+{
+    atomic_fetch_add_explicit(&kr->refs, 1, memory_order_relaxed);
+    return kr;
+}
+
+void
+jwtrev_keyring_free(jwtrev_keyring *kr)
+{
+    if (kr == NULL ||
+        atomic_fetch_sub_explicit(&kr->refs, 1, memory_order_acq_rel) != 1)
+        return;
+    jwtrevp_keylist_free(&kr->keys);
+    OPENSSL_free(kr);
+}
+
+static int
+kid_eq(const jwtrevp_key *k, const char *kid, size_t len)
+{
+    return k->kid != NULL && k->kid_len == len && memcmp(k->kid, kid, len) == 0;
+}
+
+const jwtrevp_key *
+jwtrevp_keyring_by_kid(const jwtrev_keyring *kr, const char *kid,
+                       size_t kid_len)
+{
+    size_t i;
+
+    for (i = 0; i < kr->keys.n; i++)
+        if (kid_eq(&kr->keys.v[i], kid, kid_len))
+            return &kr->keys.v[i];
+    return NULL;
+}
+
+const jwtrevp_key *
+jwtrevp_keyring_by_alg(const jwtrev_keyring *kr, jwtrev_alg alg, size_t i)
+{
+    size_t j;
+
+    for (j = 0; j < kr->keys.n; j++)
+        if (kr->keys.v[j].alg == alg && i-- == 0)
+            return &kr->keys.v[j];
+    return NULL;
+}
+
+/* A kid fit for an error text: printable ASCII only, else a placeholder. */
+static const char *
+kid_shown(const jwtrevp_key *k)
+{
+    size_t i;
+
+    if (k->kid_len > 64)
+        return "(long kid)";
+    for (i = 0; i < k->kid_len; i++)
+        if (k->kid[i] < 0x20 || k->kid[i] > 0x7e)
+            return "(non-printable kid)";
+    return k->kid;
+}
+
+/*
+ * Move a file's keys into the ring, refusing a kid already in the ring or
+ * twice in the file (SECURITY.md 15-16: a kid selects exactly one key).
+ */
+static int
+ring_take(jwtrev_keyring *kr, jwtrevp_keylist *kl, const jwtrevp_loadctx *lc)
+{
+    size_t i, j;
+    int rc;
+
+    if (kl->n == 0)
+        return jwtrevp_refuse(lc, "no usable key (none is meant for "
+                                  "signatures with an allowed algorithm)");
+    for (i = 0; i < kl->n; i++) {
+        const jwtrevp_key *k = &kl->v[i];
+        if (k->kid == NULL)
+            continue;
+        for (j = 0; j < i; j++)
+            if (kid_eq(&kl->v[j], k->kid, k->kid_len))
+                return jwtrevp_refuse(lc, "duplicate kid \"%s\"", kid_shown(k));
+        if (jwtrevp_keyring_by_kid(kr, k->kid, k->kid_len) != NULL)
+            return jwtrevp_refuse(lc,
+                                  "kid \"%s\" is already used by another "
+                                  "key",
+                                  kid_shown(k));
+    }
+    for (i = 0; i < kl->n; i++) {
+        if ((rc = keylist_push(&kr->keys, &kl->v[i])) != 0)
+            return jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+    }
+    kl->n = 0;
+    return 0;
+}
+
+static int
+add_mem(jwtrev_keyring *kr, const char *data, size_t len, const char *name,
+        const char *dflt_kid, jwtrev_error *err)
+{
+    jwtrevp_loadctx lc = {name, dflt_kid, kr->allowed, 0, err};
+    jwtrevp_keylist kl = {NULL, 0, 0};
+    size_t skip = 0;
+    json_t *doc = NULL;
+    int rc;
+
+    while (skip < len && strchr(" \t\r\n", data[skip]) != NULL && data[skip])
+        skip++;
+    if (skip < len && data[skip] == '{') {
+        if (jwtrevp_json_parse_object(data + skip, len - skip, &doc) != 0) {
+            rc = jwtrevp_refuse(&lc, "not valid JSON (strict: UTF-8, no "
+                                     "duplicate members)");
+            goto done;
+        }
+        rc = jwtrevp_jwk_public(doc, &kl, &lc);
+    } else if (len - skip >= 11 &&
+               memcmp(data + skip, "-----BEGIN ", 11) == 0) {
+        rc = jwtrevp_pem_public(data, len, &kl, &lc);
+    } else {
+        rc = jwtrevp_refuse(&lc, "neither PEM nor a JWK or JWKS");
+    }
+    if (rc == 0)
+        rc = ring_take(kr, &kl, &lc);
+done:
+    json_decref(doc);
+    jwtrevp_keylist_free(&kl);
+    return rc;
+}
+
+int
+jwtrev_keyring_add_mem(jwtrev_keyring *kr, const char *data, size_t len,
+                       const char *name, jwtrev_error *err)
+{
+    return add_mem(kr, data, len, name, NULL, err);
+}
+
+int
+jwtrev_keyring_add_file(jwtrev_keyring *kr, const char *path, jwtrev_error *err)
+{
+    const char *file;
+    char *kid = NULL, *data = NULL;
+    size_t len = 0;
+    int rc;
+
+    if ((rc = split_kid(path, &kid, &file, err)) != 0)
+        return rc;
+    rc = jwtrevp_read_file(file, JWTREVP_KEY_FILE_MAX, &data, &len, err);
+    if (rc == 0)
+        rc = add_mem(kr, data, len, file, kid, err);
+    if (data != NULL)
+        OPENSSL_clear_free(data, len + 1);
+    OPENSSL_free(kid);
+    return rc;
+}
+
+int
+jwtrev_keyring_add_secret_file(jwtrev_keyring *kr, const char *path,
+                               jwtrev_error *err)
+{
+    jwtrevp_loadctx lc = {NULL, NULL, kr->allowed, 0, err};
+    jwtrevp_keylist kl = {NULL, 0, 0};
+    jwtrevp_key k = {0};
+    char *kid = NULL, *data = NULL;
+    size_t len = 0;
+    int rc, used;
+
+    if ((rc = split_kid(path, &kid, &lc.name, err)) != 0)
+        return rc;
+    rc = jwtrevp_read_file(lc.name, JWTREVP_KEY_FILE_MAX, &data, &len, err);
+    if (rc != 0)
+        goto done;
+    jwtrevp_secret_trim(data, &len);
+    if ((rc = jwtrevp_secret_check((unsigned char *)data, len, &lc)) != 0)
+        goto done;
+    if ((k.secret = OPENSSL_memdup(data, len)) == NULL ||
+        (kid != NULL && jwtrevp_key_set_kid(&k, kid, strlen(kid)) != 0)) {
+        rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    k.secret_len = len;
+    rc = jwtrevp_keylist_add(&kl, &k, JWTREVP_KT_SECRET, -1, &lc, &used);
+    if (rc == 0)
+        rc = ring_take(kr, &kl, &lc);
+done:
+    jwtrevp_key_clear(&k);
+    jwtrevp_keylist_free(&kl);
+    if (data != NULL)
+        OPENSSL_clear_free(data, len + 1);
+    OPENSSL_free(kid);
+    return rc;
+}
+
+int
+jwtrev_keyring_load(const jwtrev_conf *c, jwtrev_keyring **out,
+                    jwtrev_error *err)
+{
+    jwtrev_keyring *kr = NULL;
+    size_t i;
+    int rc;
+
+    if (jwtrev_keyring_new(c->algs, &kr) != 0)
+        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+    for (i = 0, rc = 0; rc == 0 && i < c->keys.n; i++)
+        rc = jwtrev_keyring_add_file(kr, c->keys.v[i], err);
+    for (i = 0; rc == 0 && i < c->secrets.n; i++)
+        rc = jwtrev_keyring_add_secret_file(kr, c->secrets.v[i], err);
+    if (rc == 0 && kr->keys.n == 0)
+        rc = jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                          "no key configured (key= or secret=)");
+    if (rc != 0) {
+        jwtrev_keyring_free(kr);
+        return rc;
+    }
+    *out = kr;
+    return 0;
+}

@@ -1,0 +1,225 @@
+/*
+ * sig.c - verify a JWS signature over the signing input with one bound key
+ * (SECURITY.md 18-23).  Lengths are checked before OpenSSL sees anything;
+ * only an explicit 1 from OpenSSL accepts; the OpenSSL error queue is left
+ * empty, so one failure never leaks into another thread's or call's view.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/rsa.h>
+
+#include "keyp.h"
+
+/*
+ * The group orders n of P-256, P-384 and P-521 (SEC 2 v2, FIPS 186-4
+ * D.1.2), big-endian in the field length of each curve; test_sig checks
+ * them against OpenSSL's.
+ */
+static const unsigned char order_p256[32] = {
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
+    0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+};
+static const unsigned char order_p384[48] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xc7, 0x63, 0x4d, 0x81, 0xf4, 0x37, 0x2d, 0xdf, 0x58, 0x1a, 0x0d, 0xb2,
+    0x48, 0xb0, 0xa7, 0x7a, 0xec, 0xec, 0x19, 0x6a, 0xcc, 0xc5, 0x29, 0x73,
+};
+static const unsigned char order_p521[66] = {
+    0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xfa, 0x51, 0x86, 0x87, 0x83, 0xbf, 0x2f, 0x96, 0x6b, 0x7f, 0xcc,
+    0x01, 0x48, 0xf7, 0x09, 0xa5, 0xd0, 0x3b, 0xb5, 0xc9, 0xb8, 0x89,
+    0x9c, 0x47, 0xae, 0xbb, 0x6f, 0xb7, 0x1e, 0x91, 0x38, 0x64, 0x09,
+};
+
+/* L = 2^252 + 27742317777372353535851937790883648493, little-endian. */
+static const unsigned char ed25519_l[32] = {
+    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
+    0xa2, 0xde, 0xf9, 0xde, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+};
+
+const unsigned char *
+jwtrevp_ec_order(jwtrev_alg alg)
+{
+    switch (alg) {
+    case JWTREV_ALG_ES256:
+        return order_p256;
+    case JWTREV_ALG_ES384:
+        return order_p384;
+    case JWTREV_ALG_ES512:
+        return order_p521;
+    default:
+        return NULL;
+    }
+}
+
+static int
+verify_hmac(const jwtrevp_key *k, const unsigned char *msg, size_t msg_len,
+            const unsigned char *sig)
+{
+    unsigned char tag[EVP_MAX_MD_SIZE];
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(k->hmac);
+    size_t tag_len = 0;
+    int rc = -JWTREV_ERR_INTERNAL;
+
+    if (ctx == NULL)
+        return rc;
+    if (EVP_MAC_update(ctx, msg, msg_len) == 1 &&
+        EVP_MAC_final(ctx, tag, &tag_len, sizeof(tag)) == 1 &&
+        tag_len == k->sig_len)
+        rc = CRYPTO_memcmp(tag, sig, tag_len) == 0 ? 0
+                                                   : -JWTREV_ERR_BAD_SIGNATURE;
+    EVP_MAC_CTX_free(ctx);
+    OPENSSL_cleanse(tag, sizeof(tag));
+    return rc;
+}
+
+/* 1 when the n-byte big-endian v satisfies 0 < v < order. */
+static int
+in_range(const unsigned char *v, const unsigned char *order, size_t n)
+{
+    size_t i;
+    unsigned char any = 0;
+
+    for (i = 0; i < n; i++)
+        any |= v[i];
+    return any != 0 && memcmp(v, order, n) < 0;
+}
+
+/* A minimal DER INTEGER of the n-byte big-endian unsigned v at out. */
+static size_t
+der_integer(unsigned char *out, const unsigned char *v, size_t n)
+{
+    size_t pad;
+
+    while (n > 1 && v[0] == 0)
+        v++, n--;
+    pad = v[0] >> 7;
+    out[0] = 0x02;
+    out[1] = (unsigned char)(n + pad);
+    out[2] = 0;
+    memcpy(out + 2 + pad, v, n);
+    return 2 + pad + n;
+}
+
+/*
+ * JWS carries r||s (RFC 7518 3.4); OpenSSL takes DER.  Encoding it here,
+ * canonically, means no DER ever comes from the token.  At most 66-byte
+ * halves: the content stays under 256 bytes.
+ */
+static size_t
+ecdsa_to_der(const unsigned char *sig, size_t half, unsigned char *der)
+{
+    unsigned char body[2 * (3 + 66)];
+    size_t len = der_integer(body, sig, half);
+    size_t hdr;
+
+    len += der_integer(body + len, sig + half, half);
+    der[0] = 0x30;
+    if (len < 0x80) {
+        der[1] = (unsigned char)len;
+        hdr = 2;
+    } else {
+        der[1] = 0x81;
+        der[2] = (unsigned char)len;
+        hdr = 3;
+    }
+    memcpy(der + hdr, body, len);
+    return hdr + len;
+}
+
+/* S < L (RFC 8032 5.1.7), so that no second encoding of S verifies. */
+static int
+ed25519_s_ok(const unsigned char *sig)
+{
+    int i;
+
+    for (i = 31; i >= 0; i--)
+        if (sig[32 + i] != ed25519_l[i])
+            return sig[32 + i] < ed25519_l[i];
+    return 0;
+}
+
+int
+jwtrevp_rsa_params(EVP_PKEY_CTX *pctx, jwtrev_alg alg, EVP_MD *md)
+{
+    const jwtrevp_alginfo *ai = jwtrevp_alg_info(alg);
+
+    if (ai->family == JWTREVP_FAM_RSA)
+        return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1;
+    if (ai->family != JWTREVP_FAM_PSS)
+        return 1;
+    return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+           EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) == 1 &&
+           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, (int)ai->md_len) == 1;
+}
+
+static int
+verify_pkey(const jwtrevp_key *k, const unsigned char *msg, size_t msg_len,
+            const unsigned char *sig, size_t sig_len)
+{
+    const jwtrevp_alginfo *ai = jwtrevp_alg_info(k->alg);
+    EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    int rc = -JWTREV_ERR_INTERNAL;
+
+    if (mctx == NULL)
+        return rc;
+    if (EVP_DigestVerifyInit_ex(mctx, &pctx,
+                                ai->md ? EVP_MD_get0_name(k->md) : NULL, NULL,
+                                NULL, k->pkey, NULL) != 1)
+        goto done;
+    if (!jwtrevp_rsa_params(pctx, k->alg, k->md))
+        goto done;
+    rc = EVP_DigestVerify(mctx, sig, sig_len, msg, msg_len) == 1
+             ? 0
+             : -JWTREV_ERR_BAD_SIGNATURE;
+done:
+    EVP_MD_CTX_free(mctx);
+    return rc;
+}
+
+static int
+verify(const jwtrevp_key *k, const unsigned char *msg, size_t msg_len,
+       const unsigned char *sig, size_t sig_len)
+{
+    const jwtrevp_alginfo *ai = jwtrevp_alg_info(k->alg);
+    unsigned char der[3 + 2 * (3 + 66)];
+    size_t half = sig_len / 2;
+
+    if (sig_len != k->sig_len)
+        return -JWTREV_ERR_BAD_SIGNATURE;
+    switch (ai->family) {
+    case JWTREVP_FAM_HMAC:
+        return verify_hmac(k, msg, msg_len, sig);
+    case JWTREVP_FAM_ECDSA:
+        if (!in_range(sig, jwtrevp_ec_order(k->alg), half) ||
+            !in_range(sig + half, jwtrevp_ec_order(k->alg), half))
+            return -JWTREV_ERR_BAD_SIGNATURE;
+        return verify_pkey(k, msg, msg_len, der, ecdsa_to_der(sig, half, der));
+    case JWTREVP_FAM_EDDSA:
+        if (!ed25519_s_ok(sig))
+            return -JWTREV_ERR_BAD_SIGNATURE;
+        return verify_pkey(k, msg, msg_len, sig, sig_len);
+    default:
+        return verify_pkey(k, msg, msg_len, sig, sig_len);
+    }
+}
+
+int
+jwtrevp_sig_verify(const jwtrevp_key *k, const unsigned char *msg,
+                   size_t msg_len, const unsigned char *sig, size_t sig_len)
+{
+    int rc = verify(k, msg, msg_len, sig, sig_len);
+
+    ERR_clear_error();
+    return rc;
+}

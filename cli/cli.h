@@ -50,6 +50,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
  */
 int cli_read_token(const char *arg, char **out, size_t *len);
 
+/*
+ * Report what getopt_long (run with opterr = 0 and a leading ':' in the
+ * option string) returned as c, ':' or '?', naming the option; CLI_USAGE.
+ */
+int cli_getopt_error(const char *cmd, int c, char **argv);
+
 /* Parse a decimal int64 option value; CLI_OK or CLI_USAGE (printed). */
 int cli_parse_int64(const char *cmd, const char *opt, const char *s,
                     int64_t *out);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,21 @@ cli_read_token(const char *arg, char **out, size_t *len)
     *out = buf;
     *len = n;
     return CLI_OK;
+}
+
+int
+cli_getopt_error(const char *cmd, int c, char **argv)
+{
+    char shortopt[3] = {'-', (char)optopt, '\0'};
+    /* A short option may sit inside a cluster ("-xy"): getopt names it in
+     * optopt.  For a long one optopt is 0 (unknown) or its val, which the
+     * commands keep above 0xff; it is the argument before optind. */
+    const char *name =
+        optopt > 0 && optopt <= 0xff ? shortopt : argv[optind - 1];
+
+    if (c == ':')
+        return cli_usage_error(cmd, "%s needs a value", name);
+    return cli_usage_error(cmd, "unknown option '%s'", name);
 }
 
 int

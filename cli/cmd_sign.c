@@ -52,8 +52,8 @@ static const struct option sign_opts[] = {
     {NULL, 0, NULL, 0}};
 
 struct sign_args {
-    const char *key; /* private key file, or with secret_file set, */
-    int secret_file; /* a raw HMAC secret file */
+    const char *key; /* the --key or --secret file */
+    int secret_file; /* key is a raw HMAC secret (--secret) */
     int alg;         /* -1: the key type's default */
     const char *kid;
     const char *claims; /* JSON object text */
@@ -84,7 +84,7 @@ sign_usage(void)
            "  --iss ISS       issuer\n"
            "  --aud AUD       audience (repeatable: an array when more "
            "than one)\n"
-           "  --ttl SECONDS   exp = iat + SECONDS (default %d; 0: no exp)\n"
+           "  --ttl SECONDS   exp = now + SECONDS (default %d; 0: no exp)\n"
            "  --jti ID|auto   token id; auto: 16 random bytes, base64url\n"
            "  --now EPOCH     issue at this Unix time instead of now\n"
            "\n"
@@ -177,12 +177,8 @@ parse_args(int argc, char **argv, struct sign_args *a)
             a->help = 1;
             return CLI_OK;
         }
-        if (c == ':')
-            return cli_usage_error("sign", "%s needs a value",
-                                   argv[optind - 1]);
-        if (c == '?')
-            return cli_usage_error("sign", "unknown option '%s'",
-                                   argv[optind - 1]);
+        if (c == ':' || c == '?')
+            return cli_getopt_error("sign", c, argv);
         rc = take_option(a, c, optarg);
         if (rc != CLI_OK)
             return rc;

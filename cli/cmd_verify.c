@@ -78,9 +78,10 @@ verify_usage(void)
            "absent)\nwith the decision the modules make: signature, claims, "
            "then the\nrevocation store when one is given.\n"
            "\n"
-           "  --key FILE         PEM public key or certificate, JWK or JWKS "
+           "  --key [KID#]FILE   PEM public key or certificate, JWK or JWKS;\n"
+           "                     KID names its keys that have none "
            "(repeatable)\n"
-           "  --secret FILE      raw HMAC secret (repeatable)\n"
+           "  --secret [KID#]FILE  raw HMAC secret (repeatable)\n"
            "  --alg LIST         allowed algorithms (comma-separated)\n"
            "  --iss ISS          accepted issuer (repeatable)\n"
            "  --aud AUD          accepted audience (repeatable)\n"
@@ -142,12 +143,8 @@ parse_args(int argc, char **argv, struct verify_args *a)
         case OPT_HELP:
             a->help = 1;
             return CLI_OK;
-        case ':':
-            return cli_usage_error("verify", "%s needs a value",
-                                   argv[optind - 1]);
-        default:
-            return cli_usage_error("verify", "unknown option '%s'",
-                                   argv[optind - 1]);
+        default: /* ':' or '?' */
+            return cli_getopt_error("verify", c, argv);
         }
     }
     if (argc - optind > 1)

@@ -138,7 +138,7 @@ y = int.from_bytes(base64.urlsafe_b64decode(off["y"] + "=="), "big")
 off["y"] = uint(y ^ 1, 32)
 write("ec-offcurve.jwk", off)
 short_x = jwk(ec256)
-short_x["x"] = short_x["x"][:-2]
+short_x["x"] = b64(base64.urlsafe_b64decode(short_x["x"] + "=")[1:])
 write("ec-badlen.jwk", short_x)
 write("ec-wrongcurve.jwk", jwk(ec384, alg="ES256"))
 mism = jwk(ec256)

@@ -31,6 +31,7 @@ openssl req -new -x509 -key ec256.pem -subj /CN=jwtrev-test -days 3650 \
 openssl genpkey -algorithm ED25519 -out ed25519.pem
 openssl pkey -in ed25519.pem -pubout -out ed25519.pub.pem
 cat rsa2048.pub.pem ec256.pub.pem ed25519.pub.pem >multi.pub.pem
+head -c 300 rsa2048.pub.pem >truncated.pub.pem
 
 # ---- HMAC secrets (raw bytes; one trailing newline is stripped)
 head -c 32 /dev/urandom >hs256.bin

@@ -1,0 +1,205 @@
+/*
+ * jwtrev_store.h - the administration interface of the revocation store
+ * (DESIGN.md section 4), used by the jwtrev tool and the tests.  The
+ * modules need only the reader and the two writes declared in jwtrev.h.
+ *
+ * Every function takes the store directory; writers serialise on the
+ * store's lock and each change is visible to every reader when the
+ * function returns.  Conventions as in jwtrev.h.
+ */
+#ifndef JWTREV_STORE_H
+#define JWTREV_STORE_H
+
+#include <stdint.h>
+
+#include "jwtrev.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What an entry revokes (DESIGN.md 4).  The values are stored on disk. */
+typedef enum jwtrev_entry_kind {
+    JWTREV_ENTRY_TOKEN = 1,   /* one token by (iss, jti) */
+    JWTREV_ENTRY_HASH = 2,    /* one token by SHA-256 of header.payload */
+    JWTREV_ENTRY_SUBJECT = 3, /* tokens of (iss, sub) issued before a time */
+    JWTREV_ENTRY_KEY = 4      /* tokens whose header kid is id */
+} jwtrev_entry_kind;
+
+/* kind as a bit for masks: JWTREV_ENTRY_BIT(JWTREV_ENTRY_KEY) */
+#define JWTREV_ENTRY_BIT(kind) (1u << (kind))
+#define JWTREV_ENTRY_ALL 0x1eu
+
+#define JWTREV_STORE_ID_MAX 1024    /* bytes of an iss, jti, sub or kid */
+#define JWTREV_STORE_REASON_MAX 128 /* bytes of a reason text */
+#define JWTREV_STORE_HASH_LEN 32
+
+/*
+ * One entry.  The pointers are borrowed: the caller keeps them alive for
+ * the call; entries handed to a visitor live until the visitor returns.
+ * Texts are counted, not NUL-terminated, and are UTF-8 without control
+ * characters (the writers refuse anything else).
+ */
+typedef struct jwtrev_entry {
+    jwtrev_entry_kind kind;
+    const char *iss;         /* token, subject: the issuer ("" = none) */
+    size_t iss_len;          /* ... other kinds: 0 */
+    const unsigned char *id; /* jti, sub or kid; hash: the 32 raw bytes */
+    size_t id_len;
+    int64_t revoked_at; /* Unix time of the revocation */
+    int64_t until;      /* the entry matters while now < until;
+                           0: until removed */
+    int64_t not_before; /* subject: tokens with iat < this (or
+                           without iat) are rejected; else 0 */
+    const char *reason; /* may be empty */
+    size_t reason_len;
+} jwtrev_entry;
+
+/* "token", "hash", "subject", "key"; NULL for anything else. */
+const char *jwtrev_entry_kind_name(int kind);
+
+/* The kind called name, or -JWTREV_ERR_CONFIG_ERROR. */
+int jwtrev_entry_kind_parse(const char *name, jwtrev_entry_kind *out);
+
+/*
+ * Refuse an entry a writer would refuse (config_error naming the field):
+ * an unknown kind, an empty or overlong id, a hash id that is not 32
+ * bytes, text that is not UTF-8 or has control characters, an issuer on
+ * a kind without one, negative times.
+ */
+int jwtrev_entry_check(const jwtrev_entry *e, jwtrev_error *err);
+
+/* ---- creating a store ---------------------------------------------------- */
+
+/* init: the group may write (the httpd logout handler). */
+#define JWTREV_STORE_GROUP_WRITABLE 0x01u
+
+/*
+ * Create the store in dir (the parent must exist), or repair the modes of
+ * an existing one without touching its entries.  gid < 0: only the owner
+ * may read (directory 0700, files 0600); else the group gid may read
+ * (directory 2750, files 0640) and with JWTREV_STORE_GROUP_WRITABLE also
+ * write (directory 2770; the gen file 0660).  Nothing is world-accessible.
+ */
+int jwtrev_store_init(const char *dir, long gid, unsigned flags,
+                      jwtrev_error *err);
+
+/* ---- single changes ------------------------------------------------------ */
+
+/*
+ * Add the entry e, or strengthen the one with the same identity: a later
+ * not_before and a later until (0 counts as latest) win, revoked_at and
+ * the reason are e's.  So a second revocation never weakens the first;
+ * unrevoke first to shorten one.
+ */
+int jwtrev_store_put(const char *dir, const jwtrev_entry *e, jwtrev_error *err);
+
+/*
+ * Remove the entry with the identity of key (kind, iss, id; the other
+ * fields are ignored).  *removed is 1 when there was one, else 0.
+ */
+int jwtrev_store_remove(const char *dir, const jwtrev_entry *key, int *removed,
+                        jwtrev_error *err);
+
+/* ---- whole-store operations -----------------------------------------------
+ */
+
+/*
+ * Long operations report progress through this, when not NULL: done of
+ * total units (total may be an estimate; done never passes it).
+ */
+typedef struct jwtrev_store_progress {
+    void (*fn)(void *arg, const char *what, uint64_t done, uint64_t total);
+    void *arg;
+} jwtrev_store_progress;
+
+/* Fold the recent changes into the base file (one new file). */
+int jwtrev_store_compact(const char *dir, const jwtrev_store_progress *p,
+                         jwtrev_error *err);
+
+/*
+ * Drop the entries whose until is set and <= now (their tokens are
+ * expired anyway); *dropped counts them.  Also compacts.
+ */
+int jwtrev_store_purge(const char *dir, int64_t now,
+                       const jwtrev_store_progress *p, uint64_t *dropped,
+                       jwtrev_error *err);
+
+/*
+ * A batch of entries to add in one pass (jwtrev load): collect them, then
+ * commit writes one new base file with the store's entries and the
+ * batch's (combined as jwtrev_store_put does).  Two batch entries with
+ * the same identity are refused at commit, naming both tags.
+ */
+typedef struct jwtrev_store_batch jwtrev_store_batch;
+
+int jwtrev_store_batch_new(jwtrev_store_batch **out);
+
+/* Copy e into the batch; tag (e.g. a line number) names it in errors. */
+int jwtrev_store_batch_add(jwtrev_store_batch *b, const jwtrev_entry *e,
+                           uint64_t tag, jwtrev_error *err);
+
+size_t jwtrev_store_batch_count(const jwtrev_store_batch *b);
+
+int jwtrev_store_batch_commit(const char *dir, jwtrev_store_batch *b,
+                              const jwtrev_store_progress *p,
+                              jwtrev_error *err);
+
+void jwtrev_store_batch_free(jwtrev_store_batch *b);
+
+/* ---- reading ----------------------------------------------------------------
+ */
+
+/*
+ * Call fn for every entry whose kind is in the mask kinds, in key order
+ * (kind, issuer, id), from one consistent version of the store; needs
+ * read access only.  A non-zero return from fn stops the walk and is
+ * returned.
+ */
+typedef int jwtrev_store_visit_fn(void *arg, const jwtrev_entry *e);
+int jwtrev_store_foreach(const char *dir, unsigned kinds,
+                         jwtrev_store_visit_fn *fn, void *arg,
+                         const jwtrev_store_progress *p, jwtrev_error *err);
+
+typedef struct jwtrev_store_stats {
+    uint64_t entries[5];   /* indexed by jwtrev_entry_kind; [0] the sum */
+    uint64_t recent;       /* changes in the delta file, not yet folded */
+    uint64_t base_bytes;   /* size of the base file */
+    uint64_t delta_bytes;  /* size of the delta file */
+    uint64_t filter_bytes; /* size of the base file's lookup filter */
+    uint64_t issuers;      /* distinct issuers in the base file */
+    uint64_t generation;   /* changes since init */
+} jwtrev_store_stats;
+
+int jwtrev_store_stats_get(const char *dir, jwtrev_store_stats *out,
+                           jwtrev_error *err);
+
+/* ---- tokens for the admin tool ---------------------------------------------
+ */
+
+/*
+ * The entry that revokes token t (what jwtrev_store_revoke_token
+ * stores): by (iss, jti) when t has a jti a store can hold, else by its
+ * signing-input hash; until exp + leeway (none without exp).  *out
+ * borrows from t and reason.  Never fails.
+ */
+void jwtrev_entry_for_token(const jwtrev_token *t, int64_t leeway, int64_t now,
+                            const char *reason, jwtrev_entry *out);
+
+/*
+ * Split and decode a compact JWS without verifying anything, to learn
+ * what an administrator's `jwtrev revoke/unrevoke/status` refers to: the
+ * header kid, iss, sub, jti, exp, iat, nbf and the signing-input hash.
+ * NEVER used on the decision path (SECURITY.md 31): nothing it returns is
+ * trusted.  Strict as the verifier about encoding (canonical base64url,
+ * strict JSON objects, no whitespace); claims of the wrong type are
+ * malformed.  On success the caller releases *out with
+ * jwtrev_token_clear(); out->alg is not set.
+ */
+int jwtrev_token_parse_unverified(const char *token, size_t len,
+                                  jwtrev_token *out, jwtrev_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* JWTREV_STORE_H */

@@ -1,0 +1,480 @@
+/*
+ * revdb.c - the reader of the revocation store (jwtrev.h): what httpd
+ * children, their threads and PAM processes use on every decision.
+ *
+ * A handle holds the store's files open read-only and maps gen.  Each
+ * lookup compares gen with the value its files reflect (one load from
+ * shared memory); when a writer has bumped it, the handle re-opens the
+ * files that changed before answering, so a change is seen by every
+ * lookup that starts after the writer returned.  Once a second the handle
+ * also re-checks everything by path (a replaced gen file, modes, a writer
+ * killed between its rename and its bump).  Nothing here takes a lock a
+ * writer could hold: a killed writer cannot block a reader.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "storep.h"
+
+#define FULL_CHECK_NS 1000000000LL
+#define GEN_LEN 16
+
+/* The files of one version of the store. */
+struct view {
+    storep_file *base;
+    storep_file *delta; /* the delta.db found, even when it is not used */
+    int use_delta;      /* it extends this base (else base has it all) */
+    uint64_t seen;      /* gen when these files were looked up (atomic) */
+};
+
+struct gen_map {
+    void *map; /* GEN_LEN bytes; the counter is at offset 8 */
+    dev_t dev;
+    ino_t ino;
+};
+
+struct jwtrev_revdb {
+    char *dir;
+    pthread_rwlock_t lock;   /* lookups shared; swapping view/gen exclusive */
+    pthread_mutex_t refresh; /* one refresher at a time */
+    struct gen_map gen;
+    struct view *view; /* NULL: the store is unusable, see why */
+    char why[JWTREV_DETAIL_MAX];
+    int64_t next_full; /* CLOCK_MONOTONIC ns of the next full check */
+};
+
+static uint64_t
+gen_value(const struct gen_map *g)
+{
+    return __atomic_load_n((const uint64_t *)g->map + 1, __ATOMIC_ACQUIRE);
+}
+
+static int64_t
+mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* 1 for exactly one caller once the full-check interval has passed. */
+static int
+full_check_due(jwtrev_revdb *db)
+{
+    int64_t now = mono_ns();
+    int64_t next = __atomic_load_n(&db->next_full, __ATOMIC_RELAXED);
+
+    return now >= next && __atomic_compare_exchange_n(
+                              &db->next_full, &next, now + FULL_CHECK_NS, 0,
+                              __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+static int
+path_in(const jwtrev_revdb *db, const char *name, char *buf)
+{
+    return snprintf(buf, PATH_MAX, "%s/%s", db->dir, name) < PATH_MAX ? 0 : -1;
+}
+
+/* Map gen read-only: its own pages, shared with the writers' pwrite. */
+static int
+map_gen(const char *path, struct gen_map *out, jwtrev_error *err)
+{
+    struct stat st;
+    void *map;
+    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+
+    if (fd < 0)
+        return errno == ENOENT
+                   ? jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
+                                  "%s: missing (is the store initialised? "
+                                  "see jwtrev init)",
+                                  path)
+                   : storep_fail_errno(err, path, "cannot open", errno);
+    if (fstat(fd, &st) != 0)
+        rc = storep_fail_errno(err, path, "cannot stat", errno);
+    else if (!S_ISREG(st.st_mode) || st.st_size < GEN_LEN)
+        rc = jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
+                          "%s: not a jwtrev generation file", path);
+    else
+        rc = storep_check_mode(&st, path, err);
+    map = rc == 0 ? mmap(NULL, GEN_LEN, PROT_READ, MAP_SHARED, fd, 0) : NULL;
+    close(fd);
+    if (rc != 0)
+        return rc;
+    if (map == MAP_FAILED)
+        return storep_fail_errno(err, path, "cannot map", errno);
+    if (memcmp(map, "JWTRGEN1", 8) != 0) {
+        munmap(map, GEN_LEN);
+        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
+                            "%s: not a jwtrev generation file", path);
+    }
+    out->map = map;
+    out->dev = st.st_dev;
+    out->ino = st.st_ino;
+    return 0;
+}
+
+static void
+view_free_except(struct view *v, const struct view *keep)
+{
+    if (v == NULL)
+        return;
+    if (keep == NULL || v->base != keep->base)
+        storep_file_close(v->base);
+    if (keep == NULL || v->delta != keep->delta)
+        storep_file_close(v->delta);
+    free(v);
+}
+
+/* The file at path if it is still f (same inode: f holds it open, so the
+ * number cannot have been reused), else NULL. */
+static storep_file *
+unchanged(storep_file *f, const char *path)
+{
+    struct stat st;
+
+    if (f == NULL || stat(path, &st) != 0)
+        return NULL;
+    return st.st_dev == f->dev && st.st_ino == f->ino ? f : NULL;
+}
+
+/*
+ * Open (or keep from old) delta.db then base.db into nv.  Delta first:
+ * whatever base is found after it contains every older delta.
+ */
+static int
+open_files(const jwtrev_revdb *db, const struct view *old, int full,
+           struct view *nv, jwtrev_error *err)
+{
+    char dpath[PATH_MAX], bpath[PATH_MAX];
+    int rc;
+
+    if (path_in(db, "delta.db", dpath) != 0 ||
+        path_in(db, "base.db", bpath) != 0)
+        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s: path too long",
+                            db->dir);
+    nv->delta = old != NULL ? unchanged(old->delta, dpath) : NULL;
+    if (nv->delta == NULL) {
+        rc = storep_file_open(dpath, dpath,
+                              STOREP_OPEN_THREAD | STOREP_OPEN_DELTA,
+                              &nv->delta, err);
+        if (rc != 0)
+            return rc;
+    }
+    nv->base = old != NULL ? unchanged(old->base, bpath) : NULL;
+    /* A full check also retries a filter that could not be mapped. */
+    if (nv->base != NULL && full && nv->base->bloom.blocks == NULL)
+        nv->base = NULL;
+    if (nv->base == NULL) {
+        rc = storep_file_open(bpath, bpath, STOREP_OPEN_THREAD, &nv->base, err);
+        if (rc == 0)
+            rc = storep_file_attach_bloom(nv->base, db->dir, err);
+        if (rc != 0)
+            return rc;
+    }
+    nv->use_delta =
+        memcmp(nv->delta->base_id, nv->base->id, STOREP_ID_LEN) == 0;
+    return 0;
+}
+
+static int
+check_dir(const jwtrev_revdb *db, jwtrev_error *err)
+{
+    struct stat st;
+
+    if (stat(db->dir, &st) != 0)
+        return storep_fail_errno(err, db->dir, "cannot open the store", errno);
+    if (!S_ISDIR(st.st_mode))
+        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s: not a directory",
+                            db->dir);
+    return storep_check_mode(&st, db->dir, err);
+}
+
+/* A gen mapping for a full check: the current one, or the replacement. */
+static int
+recheck_gen(const jwtrev_revdb *db, struct gen_map *g, jwtrev_error *err)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    *g = db->gen;
+    if (path_in(db, "gen", path) != 0)
+        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s: path too long",
+                            db->dir);
+    if (g->map != NULL && stat(path, &st) == 0 && st.st_dev == g->dev &&
+        st.st_ino == g->ino && !(st.st_mode & S_IWOTH))
+        return 0;
+    return map_gen(path, g, err);
+}
+
+/* Publish nv (NULL with err's text: unusable) and gen g; free the old. */
+static void
+swap_in(jwtrev_revdb *db, struct view *nv, const struct gen_map *g,
+        const jwtrev_error *err)
+{
+    struct view *old;
+    void *old_map = NULL;
+
+    pthread_rwlock_wrlock(&db->lock);
+    old = db->view;
+    db->view = nv;
+    if (nv == NULL)
+        snprintf(db->why, sizeof(db->why), "%s", err->detail);
+    if (g != NULL && g->map != db->gen.map) {
+        old_map = db->gen.map;
+        db->gen = *g;
+    }
+    pthread_rwlock_unlock(&db->lock);
+    view_free_except(old, nv);
+    if (old_map != NULL)
+        munmap(old_map, GEN_LEN);
+}
+
+/* Build the view of the store as it is now; the refresh mutex is held. */
+static int
+rebuild(jwtrev_revdb *db, int full, jwtrev_error *err)
+{
+    struct view *old = db->view, *nv = calloc(1, sizeof(*nv));
+    struct gen_map g = db->gen;
+    jwtrev_error e;
+    int rc = 0;
+
+    jwtrev_error_clear(&e);
+    full = full || old == NULL || g.map == NULL;
+    if (nv == NULL)
+        rc = jwtrevp_fail(&e, JWTREV_ERR_INTERNAL, "out of memory");
+    if (rc == 0 && full)
+        rc = check_dir(db, &e);
+    if (rc == 0 && full)
+        rc = recheck_gen(db, &g, &e);
+    if (rc == 0) {
+        /* gen first: files looked up after it reflect at least it. */
+        nv->seen = gen_value(&g);
+        rc = open_files(db, old, full, nv, &e);
+    }
+    if (rc != 0) {
+        if (g.map != NULL && g.map != db->gen.map)
+            munmap(g.map, GEN_LEN);
+        if (nv != NULL)
+            view_free_except(nv, old);
+        swap_in(db, NULL, NULL, &e);
+        return jwtrevp_fail(err, e.code, "%s", e.detail);
+    }
+    if (old != NULL && nv->base == old->base && nv->delta == old->delta &&
+        g.map == db->gen.map) {
+        /* Same files (a writer's bump without a change, or a full check
+         * finding nothing): no need to stop the lookups. */
+        __atomic_store_n(&old->seen, nv->seen, __ATOMIC_RELEASE);
+        free(nv);
+        return 0;
+    }
+    swap_in(db, nv, &g, NULL);
+    return 0;
+}
+
+/* Bring the view up to date with gen (or fully, when full is set). */
+static int
+refresh(jwtrev_revdb *db, int full, jwtrev_error *err)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&db->refresh);
+    /* Another thread may have done it while this one waited. */
+    if (full || db->view == NULL ||
+        gen_value(&db->gen) !=
+            __atomic_load_n(&db->view->seen, __ATOMIC_ACQUIRE))
+        rc = rebuild(db, full, err);
+    pthread_mutex_unlock(&db->refresh);
+    return rc;
+}
+
+int
+jwtrev_revdb_open(const char *dir, jwtrev_revdb **out, jwtrev_error *err)
+{
+    pthread_rwlockattr_t attr;
+    jwtrev_revdb *db = calloc(1, sizeof(*db));
+    int rc;
+
+    if (db == NULL || (db->dir = strdup(dir)) == NULL) {
+        free(db);
+        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+    }
+    /* Prefer the refresher: a stream of lookups must not starve it. */
+    pthread_rwlockattr_init(&attr);
+    pthread_rwlockattr_setkind_np(&attr,
+                                  PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&db->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
+    pthread_mutex_init(&db->refresh, NULL);
+    db->next_full = mono_ns() + FULL_CHECK_NS;
+    rc = refresh(db, 1, err);
+    if (rc != 0) {
+        jwtrev_revdb_close(db);
+        return rc;
+    }
+    *out = db;
+    return 0;
+}
+
+void
+jwtrev_revdb_close(jwtrev_revdb *db)
+{
+    if (db == NULL)
+        return;
+    view_free_except(db->view, NULL);
+    if (db->gen.map != NULL)
+        munmap(db->gen.map, GEN_LEN);
+    pthread_rwlock_destroy(&db->lock);
+    pthread_mutex_destroy(&db->refresh);
+    free(db->dir);
+    free(db);
+}
+
+/* Printable ASCII of at most max bytes of s (for error texts). */
+static void
+clean_text(char *dst, size_t cap, const char *s, size_t len)
+{
+    size_t i, n = len < cap - 1 ? len : cap - 1;
+
+    for (i = 0; i < n; i++)
+        dst[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    dst[n] = '\0';
+}
+
+/* The rejection naming the entry r: kind, time, reason; no token text. */
+static int
+hit(jwtrev_error *err, int code, const storep_rec *r)
+{
+    char when[32], why[48], what[64], id[41];
+    struct tm tm;
+    time_t t = (time_t)r->e.revoked_at;
+
+    if (gmtime_r(&t, &tm) == NULL ||
+        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        snprintf(when, sizeof(when), "%lld", (long long)r->e.revoked_at);
+    clean_text(why, sizeof(why), r->e.reason, r->e.reason_len);
+    if (r->e.kind == JWTREV_ENTRY_KEY) {
+        clean_text(id, sizeof(id), (const char *)r->e.id, r->e.id_len);
+        snprintf(what, sizeof(what), "key entry for kid \"%s\"", id);
+    } else if (r->e.kind == JWTREV_ENTRY_SUBJECT) {
+        snprintf(what, sizeof(what),
+                 "subject entry (tokens issued before %lld)",
+                 (long long)r->e.not_before);
+    } else {
+        snprintf(what, sizeof(what), "%s entry",
+                 r->e.kind == JWTREV_ENTRY_HASH ? "token hash" : "token id");
+    }
+    return jwtrevp_fail(err, code, "%s revoked at %s%s%s%s", what, when,
+                        why[0] ? " (" : "", why, why[0] ? ")" : "");
+}
+
+/* The live entry with key's identity in v: 1 and *out, 0, or an error. */
+static int
+find(const struct view *v, const jwtrev_entry *key, int64_t now,
+     storep_rec *out, unsigned char *buf, jwtrev_error *err)
+{
+    int rc = 0;
+
+    if (v->use_delta)
+        rc = storep_file_get(v->delta, key, out, buf, err);
+    if (rc == 0)
+        rc = storep_file_get(v->base, key, out, buf, err);
+    else if (rc == 1 && (out->flags & STOREP_TOMBSTONE))
+        return 0; /* removed since the base was written */
+    return rc == 1 ? storep_rec_live(&out->e, now) : rc;
+}
+
+static void
+key_of(jwtrev_entry *k, int kind, const char *iss, const void *id,
+       size_t id_len)
+{
+    memset(k, 0, sizeof(*k));
+    k->kind = (jwtrev_entry_kind)kind;
+    k->iss = iss;
+    k->iss_len = strlen(iss);
+    k->id = id;
+    k->id_len = id_len;
+}
+
+/*
+ * The order of the checks, and so of the reasons: key_revoked (the key
+ * is compromised, whatever the token), revoked (this token, by id or by
+ * hash), subject_revoked.
+ */
+static int
+lookup(const struct view *v, const jwtrev_token *t, int64_t now,
+       jwtrev_error *err)
+{
+    unsigned char buf[STOREP_VAL_MAX];
+    const char *iss = t->iss != NULL ? t->iss : "";
+    jwtrev_entry k;
+    storep_rec r;
+    int rc;
+
+    if (t->kid != NULL) {
+        key_of(&k, JWTREV_ENTRY_KEY, "", t->kid, strlen(t->kid));
+        if ((rc = find(v, &k, now, &r, buf, err)) != 0)
+            return rc < 0 ? rc : hit(err, JWTREV_ERR_KEY_REVOKED, &r);
+    }
+    if (t->jti != NULL) {
+        key_of(&k, JWTREV_ENTRY_TOKEN, iss, t->jti, strlen(t->jti));
+        if ((rc = find(v, &k, now, &r, buf, err)) != 0)
+            return rc < 0 ? rc : hit(err, JWTREV_ERR_REVOKED, &r);
+    }
+    key_of(&k, JWTREV_ENTRY_HASH, "", t->sighash, sizeof(t->sighash));
+    if ((rc = find(v, &k, now, &r, buf, err)) != 0)
+        return rc < 0 ? rc : hit(err, JWTREV_ERR_REVOKED, &r);
+    if (t->sub != NULL) {
+        key_of(&k, JWTREV_ENTRY_SUBJECT, iss, t->sub, strlen(t->sub));
+        rc = find(v, &k, now, &r, buf, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 1 && (!t->has_iat || t->iat < r.e.not_before))
+            return hit(err, JWTREV_ERR_SUBJECT_REVOKED, &r);
+    }
+    return 0;
+}
+
+static int
+fresh(const jwtrev_revdb *db)
+{
+    return db->view != NULL &&
+           gen_value(&db->gen) ==
+               __atomic_load_n(&db->view->seen, __ATOMIC_ACQUIRE);
+}
+
+int
+jwtrev_revdb_check(jwtrev_revdb *db, const jwtrev_token *t, int64_t now,
+                   jwtrev_error *err)
+{
+    int rc;
+
+    if (full_check_due(db) && (rc = refresh(db, 1, err)) != 0)
+        return rc;
+    pthread_rwlock_rdlock(&db->lock);
+    if (!fresh(db)) {
+        pthread_rwlock_unlock(&db->lock);
+        rc = refresh(db, 0, err);
+        if (rc != 0)
+            return rc;
+        pthread_rwlock_rdlock(&db->lock);
+    }
+    if (db->view == NULL)
+        rc = jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s", db->why);
+    else
+        rc = lookup(db->view, t, now, err);
+    pthread_rwlock_unlock(&db->lock);
+    return rc;
+}

@@ -1,0 +1,196 @@
+/*
+ * store_bloom.c - the lookup filter of a store file: most tokens are not
+ * revoked, and a filter answers "surely absent" from one cache line
+ * instead of a B-tree descent.
+ *
+ * Serialised form (the base's sidecar file, the delta's "bloom" record):
+ *   0  "JWTRBLM1"
+ *   8  the id of the file it describes (16 bytes)
+ *  24  number of 64-byte blocks, u32 big-endian
+ *  28  zero up to byte 64, then the blocks.
+ * A key's SipHash-2-4 (keyed with the file id) picks one block with its
+ * high half and BLOOM_K bits in it from a mix of the whole hash.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "storep.h"
+
+#define BLOOM_MAGIC "JWTRBLM1"
+#define BLOOM_BITS_PER_KEY 12
+#define BLOOM_K 8
+#define BLOCK 64
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+static uint64_t
+load_le64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    int i;
+
+    for (i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void
+sip_round(uint64_t v[4])
+{
+    v[0] += v[1];
+    v[1] = ROTL(v[1], 13);
+    v[1] ^= v[0];
+    v[0] = ROTL(v[0], 32);
+    v[2] += v[3];
+    v[3] = ROTL(v[3], 16);
+    v[3] ^= v[2];
+    v[0] += v[3];
+    v[3] = ROTL(v[3], 21);
+    v[3] ^= v[0];
+    v[2] += v[1];
+    v[1] = ROTL(v[1], 17);
+    v[1] ^= v[2];
+    v[2] = ROTL(v[2], 32);
+}
+
+/* SipHash-2-4 as specified by Aumasson and Bernstein (2012). */
+uint64_t
+storep_siphash(uint64_t k0, uint64_t k1, const void *msg, size_t len)
+{
+    const unsigned char *p = msg;
+    uint64_t v[4] = {k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL,
+                     k0 ^ 0x6c7967656e657261ULL, k1 ^ 0x7465646279746573ULL};
+    uint64_t m, last = (uint64_t)len << 56;
+    size_t i, tail = len & 7;
+
+    for (i = 0; i + 8 <= len; i += 8) {
+        m = load_le64(p + i);
+        v[3] ^= m;
+        sip_round(v);
+        sip_round(v);
+        v[0] ^= m;
+    }
+    while (tail-- > 0)
+        last |= (uint64_t)p[i + tail] << (8 * tail);
+    v[3] ^= last;
+    sip_round(v);
+    sip_round(v);
+    v[0] ^= last;
+    v[2] ^= 0xff;
+    for (i = 0; i < 4; i++)
+        sip_round(v);
+    return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+/* Offset of the block of hash h among nblocks blocks. */
+static size_t
+block_off(uint32_t nblocks, uint64_t h)
+{
+    return (size_t)((h >> 32) * nblocks >> 32) * BLOCK;
+}
+
+/* The next bit index in a block (0..511) from the running mix x. */
+static unsigned
+next_bit(uint64_t *x)
+{
+    *x = *x * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL;
+    return (unsigned)(*x >> 55);
+}
+
+int
+storep_bloom_maybe(const storep_bloom *b, const void *key, size_t len)
+{
+    const unsigned char *blk;
+    uint64_t h, x;
+    unsigned i, bit;
+
+    if (b->blocks == NULL)
+        return 1;
+    h = storep_siphash(b->k0, b->k1, key, len);
+    blk = b->blocks + block_off(b->nblocks, h);
+    x = h;
+    for (i = 0; i < BLOOM_K; i++) {
+        bit = next_bit(&x);
+        if (!(blk[bit >> 3] >> (bit & 7) & 1))
+            return 0;
+    }
+    return 1;
+}
+
+int
+storep_bloom_parse(storep_bloom *b, const unsigned char *buf, size_t len,
+                   const unsigned char *id)
+{
+    uint32_t nblocks;
+
+    if (len < STOREP_BLOOM_HEADER || memcmp(buf, BLOOM_MAGIC, 8) != 0 ||
+        memcmp(buf + 8, id, STOREP_ID_LEN) != 0)
+        return -1;
+    nblocks = storep_get_u32(buf + 24);
+    if (nblocks == 0 || (len - STOREP_BLOOM_HEADER) / BLOCK != nblocks ||
+        (len - STOREP_BLOOM_HEADER) % BLOCK != 0)
+        return -1;
+    b->blocks = buf + STOREP_BLOOM_HEADER;
+    b->nblocks = nblocks;
+    b->k0 = load_le64(id);
+    b->k1 = load_le64(id + 8);
+    return 0;
+}
+
+void
+storep_bloom_release(storep_bloom *b)
+{
+    if (b->map != NULL)
+        munmap(b->map, b->map_len);
+    free(b->owned);
+    memset(b, 0, sizeof(*b));
+}
+
+int
+storep_bloom_build_init(storep_bloom_builder *bb, uint64_t n,
+                        const unsigned char *id)
+{
+    uint64_t nblocks = (n * BLOOM_BITS_PER_KEY + BLOCK * 8 - 1) / (BLOCK * 8);
+
+    memset(bb, 0, sizeof(*bb));
+    if (nblocks == 0)
+        nblocks = 1;
+    if (nblocks > UINT32_MAX)
+        return -JWTREV_ERR_INTERNAL;
+    bb->len = STOREP_BLOOM_HEADER + (size_t)nblocks * BLOCK;
+    bb->buf = calloc(1, bb->len);
+    if (bb->buf == NULL)
+        return -JWTREV_ERR_INTERNAL;
+    memcpy(bb->buf, BLOOM_MAGIC, 8);
+    memcpy(bb->buf + 8, id, STOREP_ID_LEN);
+    storep_put_u32(bb->buf + 24, (uint32_t)nblocks);
+    if (storep_bloom_parse(&bb->b, bb->buf, bb->len, id) != 0) {
+        storep_bloom_build_free(bb);
+        return -JWTREV_ERR_INTERNAL;
+    }
+    return 0;
+}
+
+void
+storep_bloom_build_add(storep_bloom_builder *bb, const void *key, size_t len)
+{
+    uint64_t h = storep_siphash(bb->b.k0, bb->b.k1, key, len), x = h;
+    unsigned char *blk =
+        bb->buf + STOREP_BLOOM_HEADER + block_off(bb->b.nblocks, h);
+    unsigned i, bit;
+
+    for (i = 0; i < BLOOM_K; i++) {
+        bit = next_bit(&x);
+        blk[bit >> 3] |= (unsigned char)(1u << (bit & 7));
+    }
+}
+
+void
+storep_bloom_build_free(storep_bloom_builder *bb)
+{
+    free(bb->buf);
+    memset(bb, 0, sizeof(*bb));
+}

@@ -1,0 +1,530 @@
+/*
+ * store_file.c - one store file, read-only: open it without a shared
+ * Berkeley DB environment (nothing a writer could leave locked), load its
+ * meta records, encode keys, look entries up, walk them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storep.h"
+
+/*
+ * Berkeley DB maps read-only files up to this size instead of copying
+ * pages into its private cache: lookups skip the copy, and all processes
+ * share one copy of the pages in the kernel's page cache.
+ */
+#define MMAP_MAX ((size_t)1 << 40)
+#define CACHE_BYTES (256 * 1024)
+
+static void
+db_silent(const DB_ENV *env, const char *pfx, const char *msg)
+{
+    (void)env, (void)pfx, (void)msg;
+}
+
+static void
+db_silent_msg(const DB_ENV *env, const char *msg)
+{
+    (void)env, (void)msg;
+}
+
+void
+storep_db_quiet(DB *db)
+{
+    db->set_errcall(db, db_silent);
+    db->set_msgcall(db, db_silent_msg);
+}
+
+int
+storep_fail_db(jwtrev_error *err, const char *name, const char *what, int dbret)
+{
+    return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s: %s: %s", name, what,
+                        db_strerror(dbret));
+}
+
+int
+storep_fail_errno(jwtrev_error *err, const char *name, const char *what,
+                  int errnum)
+{
+    return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s: %s: %s", name, what,
+                        strerror(errnum));
+}
+
+int
+storep_check_mode(const struct stat *st, const char *name, jwtrev_error *err)
+{
+    if (st->st_mode & S_IWOTH)
+        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
+                            "%s is writable by others: refusing the store",
+                            name);
+    return 0;
+}
+
+static int
+corrupt(jwtrev_error *err, const storep_file *f, const char *what)
+{
+    return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
+                        "%s: not a jwtrev store file or damaged (%s)", f->name,
+                        what);
+}
+
+/* Record one issuer; the table must arrive in index and byte order. */
+static int
+meta_issuer(storep_file *f, const unsigned char *k, const DBT *v)
+{
+    storep_str *t;
+    char *s;
+
+    if (storep_get_u32(k + 4) != f->n_iss || v->size > JWTREV_STORE_ID_MAX)
+        return -1;
+    if (f->n_iss > 0 &&
+        storep_bytes_cmp(f->iss[f->n_iss - 1].s, f->iss[f->n_iss - 1].len,
+                         v->data, v->size) >= 0)
+        return -1;
+    t = realloc(f->iss, (f->n_iss + 1) * sizeof(*t));
+    if (t == NULL)
+        return -1;
+    f->iss = t;
+    s = malloc(v->size + 1);
+    if (s == NULL)
+        return -1;
+    if (v->size > 0)
+        memcpy(s, v->data, v->size);
+    s[v->size] = '\0';
+    t[f->n_iss].s = s;
+    t[f->n_iss++].len = v->size;
+    return 0;
+}
+
+static int
+meta_is(const DBT *k, const char *name, size_t extra)
+{
+    size_t n = strlen(name);
+
+    return k->size == 1 + n + extra &&
+           memcmp((const unsigned char *)k->data + 1, name, n) == 0;
+}
+
+/* One meta record; *seen collects which ones were there (bits). */
+static int
+meta_record(storep_file *f, const DBT *k, const DBT *v, unsigned *seen)
+{
+    const unsigned char *d = v->data;
+    int i;
+
+    if (meta_is(k, "version", 0) && v->size == 4) {
+        *seen |= 1;
+        return storep_get_u32(d) == STOREP_VERSION ? 0 : -2;
+    } else if (meta_is(k, "id", 0) && v->size == STOREP_ID_LEN) {
+        *seen |= 2;
+        memcpy(f->id, d, STOREP_ID_LEN);
+    } else if (meta_is(k, "count", 0) && v->size == 8 * STOREP_NCOUNT) {
+        *seen |= 4;
+        for (i = 0; i < STOREP_NCOUNT; i++)
+            f->count[i] = storep_get_i64(d + 8 * i);
+    } else if (meta_is(k, "base", 0) && v->size == STOREP_ID_LEN) {
+        *seen |= 8;
+        f->is_delta = 1;
+        memcpy(f->base_id, d, STOREP_ID_LEN);
+    } else if (meta_is(k, "bloom", 0)) {
+        *seen |= 16;
+        f->bloom.owned = malloc(v->size);
+        if (f->bloom.owned == NULL)
+            return -1;
+        memcpy(f->bloom.owned, d, v->size);
+        f->bloom.map_len = v->size;
+    } else if (meta_is(k, "iss", 4)) {
+        return meta_issuer(f, k->data, v);
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+/* Read the meta records (keys starting with 0) and check them. */
+static int
+load_meta(storep_file *f, jwtrev_error *err)
+{
+    DBC *c = NULL;
+    DBT k, v;
+    unsigned seen = 0;
+    int ret, rc = 0, flag = DB_SET_RANGE;
+
+    memset(&k, 0, sizeof(k));
+    memset(&v, 0, sizeof(v));
+    k.flags = v.flags = DB_DBT_REALLOC;
+    k.data = calloc(1, 1);
+    k.size = 1;
+    if (k.data == NULL)
+        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+    ret = f->db->cursor(f->db, NULL, &c, 0);
+    while (ret == 0 && (ret = c->get(c, &k, &v, flag)) == 0) {
+        flag = DB_NEXT;
+        if (k.size < 2 || ((unsigned char *)k.data)[0] != 0)
+            break;
+        rc = meta_record(f, &k, &v, &seen);
+        if (rc != 0)
+            break;
+    }
+    if (rc == -2)
+        rc = jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
+                          "%s: unknown store format version (this jwtrev "
+                          "reads version %d)",
+                          f->name, STOREP_VERSION);
+    else if (rc != 0 || (ret != 0 && ret != DB_NOTFOUND))
+        rc = corrupt(err, f,
+                     ret != 0 && ret != DB_NOTFOUND ? db_strerror(ret)
+                                                    : "bad meta record");
+    else if ((seen & 7) != 7 || (f->is_delta && !(seen & 16)))
+        rc = corrupt(err, f, "meta records missing");
+    else if (f->is_delta && storep_bloom_parse(&f->bloom, f->bloom.owned,
+                                               f->bloom.map_len, f->id) != 0)
+        rc = corrupt(err, f, "bad filter");
+    f->bloom.map_len = 0;
+    if (c != NULL)
+        c->close(c);
+    free(k.data);
+    free(v.data);
+    return rc;
+}
+
+/* Open path with Berkeley DB, read-only, in a private environment. */
+static int
+db_open_ro(storep_file *f, const char *path, unsigned flags, jwtrev_error *err)
+{
+    DB_ENV *env;
+    int ret;
+
+    ret = db_create(&f->db, NULL, 0);
+    if (ret != 0) {
+        f->db = NULL;
+        return storep_fail_db(err, f->name, "cannot open", ret);
+    }
+    storep_db_quiet(f->db);
+    env = f->db->get_env(f->db);
+    env->set_mp_mmapsize(env, MMAP_MAX);
+    f->db->set_cachesize(f->db, 0, CACHE_BYTES, 1);
+    ret = f->db->open(f->db, NULL, path, NULL, DB_BTREE,
+                      DB_RDONLY | (flags & STOREP_OPEN_THREAD ? DB_THREAD : 0),
+                      0);
+    if (ret == ENOENT)
+        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
+                            "%s: missing (is the store initialised? "
+                            "see jwtrev init)",
+                            f->name);
+    if (ret == EACCES || ret == EPERM)
+        return storep_fail_errno(err, f->name, "cannot open", ret);
+    if (ret != 0)
+        return corrupt(err, f, db_strerror(ret));
+    return 0;
+}
+
+int
+storep_file_open(const char *path, const char *name, unsigned flags,
+                 storep_file **out, jwtrev_error *err)
+{
+    storep_file *f = calloc(1, sizeof(*f));
+    struct stat st;
+    int fd, rc;
+
+    if (f == NULL || (f->name = strdup(name)) == NULL) {
+        free(f);
+        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+    }
+    rc = db_open_ro(f, path, flags, err);
+    if (rc != 0)
+        goto done;
+    if (f->db->fd(f->db, &fd) != 0 || fstat(fd, &st) != 0) {
+        rc = storep_fail_errno(err, name, "cannot stat", errno);
+        goto done;
+    }
+    rc = storep_check_mode(&st, name, err);
+    if (rc != 0)
+        goto done;
+    f->dev = st.st_dev;
+    f->ino = st.st_ino;
+    f->size = (uint64_t)st.st_size;
+    rc = load_meta(f, err);
+    if (rc == 0 && !f->is_delta != !(flags & STOREP_OPEN_DELTA))
+        rc = corrupt(err, f,
+                     f->is_delta ? "a delta file in the place of "
+                                   "a base file"
+                                 : "a base file in the place of "
+                                   "a delta file");
+done:
+    if (rc != 0)
+        storep_file_close(f);
+    else
+        *out = f;
+    return rc;
+}
+
+void
+storep_file_close(storep_file *f)
+{
+    uint32_t i;
+
+    if (f == NULL)
+        return;
+    if (f->db != NULL)
+        f->db->close(f->db, DB_NOSYNC);
+    for (i = 0; i < f->n_iss; i++)
+        free((char *)(uintptr_t)f->iss[i].s); /* owned here, const for
+                                                  the tables that borrow */
+    free(f->iss);
+    storep_bloom_release(&f->bloom);
+    free(f->name);
+    free(f);
+}
+
+void
+storep_bloom_name(const unsigned char *id, char *buf)
+{
+    int i;
+
+    memcpy(buf, "bloom.", 6);
+    for (i = 0; i < STOREP_ID_LEN; i++)
+        snprintf(buf + 6 + 2 * i, 3, "%02x", id[i]);
+}
+
+int
+storep_file_attach_bloom(storep_file *f, const char *dir, jwtrev_error *err)
+{
+    char name[STOREP_BLOOM_NAME_MAX], path[PATH_MAX];
+    struct stat st;
+    void *map;
+    int fd, rc = 0;
+
+    storep_bloom_name(f->id, name);
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+        return 0;
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0; /* no filter: every probe answers "maybe" */
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+        close(fd);
+        return 0;
+    }
+    rc = storep_check_mode(&st, path, err);
+    if (rc != 0) {
+        close(fd);
+        return rc;
+    }
+    /* Immutable once renamed into place: only a writer breaking the
+     * protocol could shrink it under the mapping. */
+    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return 0;
+    if (storep_bloom_parse(&f->bloom, map, (size_t)st.st_size, f->id) != 0) {
+        munmap(map, (size_t)st.st_size);
+        return 0;
+    }
+    f->bloom.map = map;
+    f->bloom.map_len = (size_t)st.st_size;
+    return 0;
+}
+
+/* Index of issuer s in f's table, or -1. */
+static long
+iss_find(const storep_file *f, const char *s, size_t len)
+{
+    size_t lo = 0, hi = f->n_iss, mid;
+    int c;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        c = storep_bytes_cmp(f->iss[mid].s, f->iss[mid].len, s, len);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static int
+kind_has_issuer(int kind)
+{
+    return kind == JWTREV_ENTRY_TOKEN || kind == JWTREV_ENTRY_SUBJECT;
+}
+
+int
+storep_key_encode(const storep_file *f, const jwtrev_entry *e,
+                  unsigned char *buf, size_t *len)
+{
+    size_t off = 1;
+    long idx;
+
+    if (e->id_len > JWTREV_STORE_ID_MAX)
+        return 1;
+    buf[0] = (unsigned char)e->kind;
+    if (kind_has_issuer(e->kind)) {
+        idx = iss_find(f, e->iss, e->iss_len);
+        if (idx < 0)
+            return 1;
+        storep_put_u32(buf + 1, (uint32_t)idx);
+        off = 5;
+    }
+    memcpy(buf + off, e->id, e->id_len);
+    *len = off + e->id_len;
+    return 0;
+}
+
+int
+storep_key_decode(const storep_file *f, const unsigned char *buf, size_t len,
+                  storep_rec *r)
+{
+    size_t off = 1;
+    uint32_t idx;
+
+    if (len < 2 || buf[0] < JWTREV_ENTRY_TOKEN || buf[0] > JWTREV_ENTRY_KEY)
+        return -1;
+    r->e.kind = (jwtrev_entry_kind)buf[0];
+    r->e.iss = "";
+    r->e.iss_len = 0;
+    if (kind_has_issuer(buf[0])) {
+        if (len < 6)
+            return -1;
+        idx = storep_get_u32(buf + 1);
+        if (idx >= f->n_iss)
+            return -1;
+        r->e.iss = f->iss[idx].s;
+        r->e.iss_len = f->iss[idx].len;
+        off = 5;
+    }
+    r->e.id = buf + off;
+    r->e.id_len = len - off;
+    if (r->e.id_len > JWTREV_STORE_ID_MAX ||
+        (buf[0] == JWTREV_ENTRY_HASH && r->e.id_len != JWTREV_STORE_HASH_LEN))
+        return -1;
+    return 0;
+}
+
+int
+storep_file_get(const storep_file *f, const jwtrev_entry *key, storep_rec *out,
+                unsigned char *valbuf, jwtrev_error *err)
+{
+    unsigned char kbuf[STOREP_KEY_MAX];
+    size_t klen;
+    DBT k, v;
+    int ret;
+
+    if (storep_key_encode(f, key, kbuf, &klen) != 0 ||
+        !storep_bloom_maybe(&f->bloom, kbuf, klen))
+        return 0;
+    memset(&k, 0, sizeof(k));
+    memset(&v, 0, sizeof(v));
+    k.data = kbuf;
+    k.size = (uint32_t)klen;
+    v.data = valbuf;
+    v.ulen = STOREP_VAL_MAX;
+    v.flags = DB_DBT_USERMEM;
+    ret = f->db->get(f->db, NULL, &k, &v, 0);
+    if (ret == DB_NOTFOUND)
+        return 0;
+    if (ret != 0)
+        return storep_fail_db(err, f->name, "lookup failed", ret);
+    memset(out, 0, sizeof(*out));
+    out->e = *key;
+    if (storep_val_decode(valbuf, v.size, out) != 0)
+        return corrupt(err, f, "bad entry");
+    return 1;
+}
+
+int
+storep_cursor_open(const storep_file *f, storep_cursor *c, jwtrev_error *err)
+{
+    int ret;
+
+    memset(c, 0, sizeof(*c));
+    c->f = f;
+    c->k.flags = c->v.flags = DB_DBT_REALLOC;
+    ret = f->db->cursor(f->db, NULL, &c->c, 0);
+    if (ret != 0) {
+        c->c = NULL;
+        return storep_fail_db(err, f->name, "cannot read", ret);
+    }
+    return 0;
+}
+
+int
+storep_cursor_next(storep_cursor *c, jwtrev_error *err)
+{
+    int ret, flag = DB_NEXT;
+
+    if (c->k.data == NULL) {
+        /* Entries start at kind 1; the meta records sort before. */
+        c->k.data = malloc(1);
+        if (c->k.data == NULL)
+            return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        *(unsigned char *)c->k.data = JWTREV_ENTRY_TOKEN;
+        c->k.size = 1;
+        flag = DB_SET_RANGE;
+    }
+    ret = c->c->get(c->c, &c->k, &c->v, flag);
+    if (ret == DB_NOTFOUND)
+        return 0;
+    if (ret != 0)
+        return storep_fail_db(err, c->f->name, "cannot read", ret);
+    memset(&c->rec, 0, sizeof(c->rec));
+    if (storep_key_decode(c->f, c->k.data, c->k.size, &c->rec) != 0 ||
+        storep_val_decode(c->v.data, c->v.size, &c->rec) != 0)
+        return corrupt(err, c->f, "bad entry");
+    return 1;
+}
+
+void
+storep_cursor_close(storep_cursor *c)
+{
+    if (c->c != NULL)
+        c->c->close(c->c);
+    free(c->k.data);
+    free(c->v.data);
+    memset(c, 0, sizeof(*c));
+}
+
+int
+storep_open_pair(const char *dir, unsigned flags, storep_file **base,
+                 storep_file **delta, jwtrev_error *err)
+{
+    char bpath[PATH_MAX], dpath[PATH_MAX];
+    storep_file *b = NULL, *d = NULL;
+    int rc;
+
+    if (snprintf(bpath, sizeof(bpath), "%s/base.db", dir) >=
+            (int)sizeof(bpath) ||
+        snprintf(dpath, sizeof(dpath), "%s/delta.db", dir) >=
+            (int)sizeof(dpath))
+        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s: path too long", dir);
+    /* Delta first: a base opened later contains every older delta. */
+    rc = storep_file_open(dpath, dpath, flags | STOREP_OPEN_DELTA, &d, err);
+    if (rc == 0)
+        rc =
+            storep_file_open(bpath, bpath, flags & ~STOREP_OPEN_DELTA, &b, err);
+    if (rc == 0)
+        rc = storep_file_attach_bloom(b, dir, err);
+    if (rc != 0) {
+        storep_file_close(b);
+        storep_file_close(d);
+        return rc;
+    }
+    if (memcmp(d->base_id, b->id, STOREP_ID_LEN) != 0) {
+        storep_file_close(d);
+        d = NULL;
+    }
+    *base = b;
+    *delta = d;
+    return 0;
+}

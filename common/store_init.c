@@ -1,0 +1,187 @@
+/*
+ * store_init.c - create a store with safe modes, or repair the modes of
+ * an existing one (jwtrev init).
+ *
+ * Modes: only the owner (0700/0600), or a group that reads (2750/0640),
+ * or a group that also writes (2770, gen 0660) for the httpd logout
+ * handler.  The setgid directory gives new files the group; writers
+ * create files 0640 or 0600 from the directory's mode; files are never
+ * rewritten in place except gen, so only gen needs the group's write bit.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storep.h"
+
+#define GEN_MAGIC "JWTRGEN1"
+
+struct modes {
+    gid_t gid; /* (gid_t)-1: keep */
+    mode_t dir, file, gen;
+};
+
+static int
+set_mode(int dirfd, const char *dir, const char *name, const struct modes *m,
+         mode_t mode, jwtrev_error *err)
+{
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (m->gid != (gid_t)-1 &&
+        fchownat(dirfd, name, (uid_t)-1, m->gid, AT_SYMLINK_NOFOLLOW) != 0)
+        return storep_fail_errno(err, path, "cannot change the group", errno);
+    if (fchmodat(dirfd, name, mode, 0) != 0)
+        return storep_fail_errno(err, path, "cannot change the mode", errno);
+    return 0;
+}
+
+/* Every file of the store, whatever made it, gets the store's modes. */
+static int
+fix_modes(int dirfd, const char *dir, const struct modes *m, jwtrev_error *err)
+{
+    struct dirent *de;
+    DIR *d;
+    int fd = dup(dirfd), rc = 0;
+
+    if (fd < 0 || (d = fdopendir(fd)) == NULL) {
+        if (fd >= 0)
+            close(fd);
+        return storep_fail_errno(err, dir, "cannot list", errno);
+    }
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, "gen") == 0)
+            rc = set_mode(dirfd, dir, de->d_name, m, m->gen, err);
+        else if (strcmp(de->d_name, "lock") == 0 ||
+                 strcmp(de->d_name, "base.db") == 0 ||
+                 strcmp(de->d_name, "delta.db") == 0 ||
+                 strncmp(de->d_name, "bloom.", 6) == 0)
+            rc = set_mode(dirfd, dir, de->d_name, m, m->file, err);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int
+make_dir(const char *dir, const struct modes *m, int *dirfd, jwtrev_error *err)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return storep_fail_errno(err, dir, "cannot create", errno);
+    *dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (*dirfd < 0)
+        return storep_fail_errno(err, dir, "cannot open", errno);
+    if (m->gid != (gid_t)-1 && fchown(*dirfd, (uid_t)-1, m->gid) != 0)
+        return storep_fail_errno(err, dir, "cannot change the group", errno);
+    if (fchmod(*dirfd, m->dir) != 0)
+        return storep_fail_errno(err, dir, "cannot change the mode", errno);
+    return 0;
+}
+
+/* Create lock and gen when missing; take the lock into w. */
+static int
+make_lock_and_gen(storep_txn *w, const struct modes *m, jwtrev_error *err)
+{
+    unsigned char gen[16];
+    uint64_t one = 1;
+    int rc;
+
+    w->lockfd = openat(w->dirfd, "lock",
+                       O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, m->file);
+    if (w->lockfd < 0)
+        return storep_fail_errno(err, "lock", "cannot create", errno);
+    rc = storep_lock_wait(w->lockfd, w->dir, err);
+    if (rc != 0)
+        return rc;
+    memcpy(gen, GEN_MAGIC, 8);
+    memcpy(gen + 8, &one, 8);
+    rc = storep_write_file(w->dirfd, "gen", gen, sizeof(gen), m->gen, err);
+    if (rc != 0 && faccessat(w->dirfd, "gen", F_OK, 0) == 0)
+        rc = 0; /* there already */
+    if (rc == 0) {
+        w->genfd = openat(w->dirfd, "gen", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (w->genfd < 0)
+            rc = storep_fail_errno(err, "gen", "cannot open", errno);
+    }
+    return rc;
+}
+
+static int
+exists(const storep_txn *w, const char *name)
+{
+    return faccessat(w->dirfd, name, F_OK, 0) == 0;
+}
+
+/* Under the lock: write what is missing of base.db and delta.db. */
+static int
+make_files(storep_txn *w, jwtrev_error *err)
+{
+    char path[PATH_MAX];
+    unsigned char id[STOREP_ID_LEN];
+    storep_file *base = NULL;
+    storep_out *o;
+    int rc = 0;
+
+    if (!exists(w, "base.db")) {
+        if (exists(w, "delta.db"))
+            return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
+                                "%s/base.db is missing but delta.db is "
+                                "there: restore the store from a dump",
+                                w->dir);
+        rc = storep_out_begin(w, "base.db", NULL, 0, 0, &o, err);
+        if (rc == 0) {
+            memcpy(id, storep_out_id(o), STOREP_ID_LEN);
+            rc = storep_out_finish(o, NULL, err);
+        }
+    } else if (!exists(w, "delta.db")) {
+        snprintf(path, sizeof(path), "%s/base.db", w->dir);
+        rc = storep_file_open(path, path, 0, &base, err);
+        if (rc == 0)
+            memcpy(id, base->id, STOREP_ID_LEN);
+        storep_file_close(base);
+    } else {
+        return 0;
+    }
+    if (rc == 0)
+        rc = storep_out_begin(w, "delta.db", NULL, 0, 0, &o, err);
+    if (rc == 0)
+        rc = storep_out_finish(o, id, err);
+    return rc == 0 ? storep_txn_bump(w, err) : rc;
+}
+
+int
+jwtrev_store_init(const char *dir, long gid, unsigned flags, jwtrev_error *err)
+{
+    struct modes m;
+    storep_txn w;
+    int rc;
+
+    if ((flags & JWTREV_STORE_GROUP_WRITABLE) && gid < 0)
+        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                            "a group-writable store needs a group");
+    m.gid = gid < 0 ? (gid_t)-1 : (gid_t)gid;
+    m.dir =
+        gid < 0 ? 0700 : (flags & JWTREV_STORE_GROUP_WRITABLE ? 02770 : 02750);
+    m.file = gid < 0 ? 0600 : 0640;
+    m.gen = flags & JWTREV_STORE_GROUP_WRITABLE ? 0660 : m.file;
+    memset(&w, 0, sizeof(w));
+    w.dir = dir;
+    w.dirfd = w.lockfd = w.genfd = -1;
+    w.file_mode = m.file;
+    storep_set_init(&w.changes);
+    rc = make_dir(dir, &m, &w.dirfd, err);
+    if (rc == 0)
+        rc = make_lock_and_gen(&w, &m, err);
+    if (rc == 0)
+        rc = make_files(&w, err);
+    if (rc == 0)
+        rc = fix_modes(w.dirfd, dir, &m, err);
+    storep_txn_end(&w);
+    return rc;
+}

@@ -1,0 +1,262 @@
+/*
+ * store_out.c - write one new store file in key order: entries, then the
+ * meta records, then sync and rename it into place.  A base file gets its
+ * filter as the sidecar "bloom.<id>", renamed in before the base itself
+ * so that a reader finding the base finds its filter.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "storep.h"
+
+struct storep_out {
+    storep_txn *w;
+    DB *db;
+    const char *name; /* "base.db" or "delta.db" */
+    char tmp[64];     /* its temporary name in the store directory */
+    int is_delta;
+    storep_file fmt; /* id and issuer table for encoding (borrowed) */
+    storep_bloom_builder bloom;
+    int64_t count[STOREP_NCOUNT];
+    uint64_t n;
+    unsigned char last[STOREP_KEY_MAX]; /* the previous key, for order */
+    size_t last_len;
+};
+
+/* Cache for building: big enough that a base is written sequentially. */
+#define OUT_CACHE_BASE (16 * 1024 * 1024)
+#define OUT_CACHE_DELTA (1024 * 1024)
+
+static int
+out_create(storep_out *o, jwtrev_error *err)
+{
+    char path[PATH_MAX];
+    int ret;
+
+    snprintf(path, sizeof(path), "%s/%s", o->w->dir, o->tmp);
+    ret = db_create(&o->db, NULL, 0);
+    if (ret != 0) {
+        o->db = NULL;
+        return storep_fail_db(err, path, "cannot create", ret);
+    }
+    storep_db_quiet(o->db);
+    o->db->set_cachesize(o->db, 0,
+                         o->is_delta ? OUT_CACHE_DELTA : OUT_CACHE_BASE, 1);
+    ret = o->db->open(o->db, NULL, path, NULL, DB_BTREE, DB_CREATE | DB_EXCL,
+                      o->w->file_mode);
+    if (ret != 0)
+        return storep_fail_db(err, path, "cannot create", ret);
+    return 0;
+}
+
+int
+storep_out_begin(storep_txn *w, const char *name, const storep_str *iss,
+                 uint32_t n_iss, uint64_t n, storep_out **out,
+                 jwtrev_error *err)
+{
+    storep_out *o = calloc(1, sizeof(*o));
+    int rc;
+
+    if (o == NULL)
+        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+    o->w = w;
+    o->name = name;
+    o->is_delta = strcmp(name, "delta.db") == 0;
+    o->fmt.iss = (storep_str *)(uintptr_t)iss; /* only read */
+    o->fmt.n_iss = n_iss;
+    snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.%ld", name, (long)getpid());
+    rc = storep_random(o->fmt.id, STOREP_ID_LEN, err);
+    if (rc == 0 && storep_bloom_build_init(&o->bloom, n, o->fmt.id) != 0)
+        rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+    if (rc == 0)
+        rc = out_create(o, err);
+    if (rc != 0) {
+        storep_out_abort(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
+const unsigned char *
+storep_out_id(const storep_out *o)
+{
+    return o->fmt.id;
+}
+
+uint64_t
+storep_out_count(const storep_out *o)
+{
+    return o->n;
+}
+
+static void
+count_entry(storep_out *o, const storep_rec *r)
+{
+    if (!o->is_delta)
+        o->count[r->e.kind]++;
+    else if (r->flags & STOREP_TOMBSTONE)
+        o->count[0]++, o->count[r->e.kind]--;
+    else if (!(r->flags & STOREP_SHADOW))
+        o->count[r->e.kind]++;
+}
+
+int
+storep_out_add(storep_out *o, const storep_rec *r, jwtrev_error *err)
+{
+    unsigned char k[STOREP_KEY_MAX], v[STOREP_VAL_MAX];
+    size_t klen;
+    DBT dk, dv;
+    int ret;
+
+    if (storep_key_encode(&o->fmt, &r->e, k, &klen) != 0 ||
+        (o->n > 0 && storep_bytes_cmp(o->last, o->last_len, k, klen) >= 0))
+        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL,
+                            "%s: entry out of order or issuer not in the "
+                            "table",
+                            o->name);
+    memset(&dk, 0, sizeof(dk));
+    memset(&dv, 0, sizeof(dv));
+    dk.data = k;
+    dk.size = (uint32_t)klen;
+    dv.data = v;
+    dv.size = (uint32_t)storep_val_encode(r, v);
+    ret = o->db->put(o->db, NULL, &dk, &dv, 0);
+    if (ret != 0)
+        return storep_fail_db(err, o->tmp, "cannot write", ret);
+    storep_bloom_build_add(&o->bloom, k, klen);
+    count_entry(o, r);
+    memcpy(o->last, k, klen);
+    o->last_len = klen;
+    o->n++;
+    return 0;
+}
+
+static int
+put_meta(storep_out *o, const char *name, const void *extra, size_t elen,
+         const void *val, size_t vlen, jwtrev_error *err)
+{
+    unsigned char k[32];
+    size_t n = strlen(name);
+    DBT dk, dv;
+    int ret;
+
+    k[0] = 0;
+    memcpy(k + 1, name, n);
+    memcpy(k + 1 + n, extra, elen);
+    memset(&dk, 0, sizeof(dk));
+    memset(&dv, 0, sizeof(dv));
+    dk.data = k;
+    dk.size = (uint32_t)(1 + n + elen);
+    dv.data = (void *)(uintptr_t)val; /* Berkeley DB only reads it */
+    dv.size = (uint32_t)vlen;
+    ret = o->db->put(o->db, NULL, &dk, &dv, 0);
+    return ret == 0 ? 0 : storep_fail_db(err, o->tmp, "cannot write", ret);
+}
+
+static int
+write_meta(storep_out *o, const unsigned char *base_id, jwtrev_error *err)
+{
+    unsigned char ver[4], counts[8 * STOREP_NCOUNT], idx[4];
+    uint32_t i;
+    int rc;
+
+    storep_put_u32(ver, STOREP_VERSION);
+    for (i = 0; i < STOREP_NCOUNT; i++)
+        storep_put_i64(counts + 8 * i, o->count[i]);
+    rc = put_meta(o, "version", "", 0, ver, 4, err);
+    if (rc == 0)
+        rc = put_meta(o, "id", "", 0, o->fmt.id, STOREP_ID_LEN, err);
+    if (rc == 0)
+        rc = put_meta(o, "count", "", 0, counts, sizeof(counts), err);
+    for (i = 0; rc == 0 && i < o->fmt.n_iss; i++) {
+        storep_put_u32(idx, i);
+        rc =
+            put_meta(o, "iss", idx, 4, o->fmt.iss[i].s, o->fmt.iss[i].len, err);
+    }
+    if (rc == 0 && o->is_delta)
+        rc = put_meta(o, "base", "", 0, base_id, STOREP_ID_LEN, err);
+    if (rc == 0 && o->is_delta)
+        rc = put_meta(o, "bloom", "", 0, o->bloom.buf, o->bloom.len, err);
+    return rc;
+}
+
+/* Close the database (flushing it), then fsync the file ourselves. */
+static int
+close_and_sync(storep_out *o, jwtrev_error *err)
+{
+    int ret = o->db->close(o->db, 0), fd, rc = 0;
+
+    o->db = NULL;
+    if (ret != 0)
+        return storep_fail_db(err, o->tmp, "cannot write", ret);
+    fd = openat(o->w->dirfd, o->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return storep_fail_errno(err, o->tmp, "cannot reopen", errno);
+    if (fchmod(fd, o->w->file_mode) != 0 || fsync(fd) != 0)
+        rc = storep_fail_errno(err, o->tmp, "cannot sync", errno);
+    close(fd);
+    return rc;
+}
+
+/* The base's filter as bloom.<id>, in place before the base is. */
+static int
+install_bloom(storep_out *o, jwtrev_error *err)
+{
+    char name[STOREP_BLOOM_NAME_MAX], tmp[STOREP_BLOOM_NAME_MAX + 32];
+    int rc;
+
+    storep_bloom_name(o->fmt.id, name);
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", name, (long)getpid());
+    rc = storep_write_file(o->w->dirfd, tmp, o->bloom.buf, o->bloom.len,
+                           o->w->file_mode, err);
+    if (rc == 0 && renameat(o->w->dirfd, tmp, o->w->dirfd, name) != 0) {
+        rc = storep_fail_errno(err, name, "cannot rename", errno);
+        unlinkat(o->w->dirfd, tmp, 0);
+    }
+    return rc;
+}
+
+int
+storep_out_finish(storep_out *o, const unsigned char *base_id,
+                  jwtrev_error *err)
+{
+    int rc = write_meta(o, base_id, err);
+
+    if (rc == 0)
+        rc = close_and_sync(o, err);
+    if (rc == 0 && !o->is_delta)
+        rc = install_bloom(o, err);
+    if (rc == 0 && renameat(o->w->dirfd, o->tmp, o->w->dirfd, o->name) != 0)
+        rc = storep_fail_errno(err, o->name, "cannot rename", errno);
+    if (rc == 0 && fsync(o->w->dirfd) != 0)
+        rc = storep_fail_errno(err, o->w->dir, "cannot sync", errno);
+    if (rc != 0) {
+        storep_out_abort(o);
+        return rc;
+    }
+    storep_bloom_build_free(&o->bloom);
+    free(o);
+    return 0;
+}
+
+void
+storep_out_abort(storep_out *o)
+{
+    if (o == NULL)
+        return;
+    if (o->db != NULL)
+        o->db->close(o->db, DB_NOSYNC);
+    if (o->w != NULL && o->w->dirfd >= 0)
+        unlinkat(o->w->dirfd, o->tmp, 0);
+    storep_bloom_build_free(&o->bloom);
+    free(o);
+}

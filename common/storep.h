@@ -1,0 +1,347 @@
+/*
+ * storep.h - the revocation store's private parts, shared by its files
+ * (store*.c, revdb.c) and its unit tests.
+ *
+ * A store is a directory (DESIGN.md section 4):
+ *   lock       writers hold flock(LOCK_EX) on it; the kernel drops it when
+ *              a writer dies, so a killed writer never blocks anyone
+ *   gen        a counter a writer bumps in place after each change; readers
+ *              map it read-only and compare it on every lookup
+ *   base.db    Berkeley DB B-tree of the entries, immutable once in place
+ *   delta.db   B-tree of the changes since base.db (adds, tombstones),
+ *              rewritten on each change; small
+ *   bloom.ID   the lookup filter of the base file whose id is ID
+ *   *.tmp.PID  a writer's file before its rename; the next writer removes
+ *              those a dead writer left
+ * Files are written beside, fsynced and renamed into place, so a reader
+ * always opens a whole file and never shares a lock with a writer.
+ *
+ * Inside a file, an entry's key is its kind byte, then for token and
+ * subject entries the 4-byte big-endian index of its issuer in the file's
+ * issuer table, then the id bytes.  Issuer indexes follow the issuers'
+ * byte order, so key order is (kind, issuer, id) in every file and files
+ * merge as sorted streams.  Keys starting with a 0 byte are the file's
+ * meta records (format version, id, issuer table, counts, and for the
+ * delta its base's id and filter).
+ */
+#ifndef STOREP_H
+#define STOREP_H
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <db.h>
+
+#include "jwtrev_store.h"
+#include "jwtrevp.h"
+
+#define STOREP_VERSION 1 /* the one file format this code reads */
+#define STOREP_ID_LEN 16 /* random id of a file */
+#define STOREP_KEY_MAX (1 + 4 + JWTREV_STORE_ID_MAX)
+#define STOREP_VAL_MAX (1 + 8 + 8 + 8 + JWTREV_STORE_REASON_MAX)
+#define STOREP_NCOUNT 5 /* counts per kind, [0] tombstones */
+
+/*
+ * A delta holding more changes than this is folded into a new base by the
+ * write that passes it: keeps one revoke into a large store to the cost
+ * of rewriting a small file (bench/store.sh measures both).
+ */
+#define STOREP_DELTA_MAX 2048
+
+/* Flags of a stored entry. */
+#define STOREP_TOMBSTONE 0x01u /* delta: the base's entry was removed */
+#define STOREP_SHADOW 0x02u    /* delta: replaces an entry of the base */
+
+/* An entry with its flags; batch entries carry the caller's tag. */
+typedef struct storep_rec {
+    jwtrev_entry e;
+    unsigned flags;
+    uint64_t tag;
+} storep_rec;
+
+/* Byte order with a proper prefix first: Berkeley DB's key order. */
+int storep_bytes_cmp(const void *a, size_t alen, const void *b, size_t blen);
+
+/* Compare identities: kind, then issuer bytes, then id bytes. */
+int storep_rec_cmp(const jwtrev_entry *a, const jwtrev_entry *b);
+
+/* Combine a new entry with an existing live one (see jwtrev_store_put). */
+void storep_rec_combine(jwtrev_entry *nw, const jwtrev_entry *old);
+
+/* 1 when the entry still matters at now (until 0 or in the future). */
+int storep_rec_live(const jwtrev_entry *e, int64_t now);
+
+/* Big-endian integers of the file format. */
+void storep_put_u32(unsigned char *p, uint32_t v);
+uint32_t storep_get_u32(const unsigned char *p);
+void storep_put_i64(unsigned char *p, int64_t v);
+int64_t storep_get_i64(const unsigned char *p);
+
+/* Encode an entry's value (flags, times, reason); returns its length. */
+size_t storep_val_encode(const storep_rec *r, unsigned char *buf);
+
+/* Decode a value into r's flags, times and reason (pointing into buf). */
+int storep_val_decode(const unsigned char *buf, size_t len, storep_rec *r);
+
+/* ---- the lookup filter (store_bloom.c) ------------------------------------
+ */
+
+/*
+ * A blocked Bloom filter: every key sets bits in one 64-byte block, so a
+ * probe reads one cache line.  Keyed SipHash-2-4 (key: the file's id)
+ * spreads keys, so nobody can aim at a filter without reading the store.
+ */
+#define STOREP_BLOOM_HEADER 64
+
+typedef struct storep_bloom {
+    const unsigned char *blocks; /* nblocks * 64 bytes; NULL: no filter */
+    uint32_t nblocks;
+    uint64_t k0, k1; /* SipHash key */
+    void *map;       /* the sidecar mapping, or NULL */
+    size_t map_len;
+    unsigned char *owned; /* a heap copy, or NULL */
+} storep_bloom;
+
+uint64_t storep_siphash(uint64_t k0, uint64_t k1, const void *msg, size_t len);
+
+/*
+ * Adopt a serialised filter (header + blocks) of the file id into b,
+ * pointing into buf.  -1 when buf is not one.
+ */
+int storep_bloom_parse(storep_bloom *b, const unsigned char *buf, size_t len,
+                       const unsigned char *id);
+
+/* 0: key is surely absent; 1: maybe present (or no filter). */
+int storep_bloom_maybe(const storep_bloom *b, const void *key, size_t len);
+
+void storep_bloom_release(storep_bloom *b);
+
+/* A filter being built: sized for n keys. */
+typedef struct storep_bloom_builder {
+    unsigned char *buf; /* header + blocks, heap */
+    size_t len;
+    storep_bloom b;
+} storep_bloom_builder;
+
+int storep_bloom_build_init(storep_bloom_builder *bb, uint64_t n,
+                            const unsigned char *id);
+void storep_bloom_build_add(storep_bloom_builder *bb, const void *key,
+                            size_t len);
+void storep_bloom_build_free(storep_bloom_builder *bb);
+
+/* ---- one store file, read-only (store_file.c) -------------------------------
+ */
+
+typedef struct storep_str {
+    const char *s;
+    size_t len;
+} storep_str;
+
+/* Open for many threads (DB_THREAD): the reader handle. */
+#define STOREP_OPEN_THREAD 0x01u
+/* The file must be a delta (else a base). */
+#define STOREP_OPEN_DELTA 0x02u
+
+typedef struct storep_file {
+    DB *db;
+    dev_t dev;
+    ino_t ino;
+    uint64_t size;
+    int is_delta;
+    unsigned char id[STOREP_ID_LEN];
+    unsigned char base_id[STOREP_ID_LEN]; /* delta: the base it extends */
+    storep_str *iss;                      /* issuer table, sorted */
+    uint32_t n_iss;
+    int64_t count[STOREP_NCOUNT]; /* base: entries per kind; delta: net
+                                     change per kind, [0] tombstones */
+    storep_bloom bloom;           /* base: attached by the caller */
+    char *name;                   /* file name, for error texts */
+} storep_file;
+
+/*
+ * Open the store file at path (named name in errors) read-only, without
+ * a shared environment; refuse one writable by others, of another format
+ * version, or not a store file (db_error).  On success the caller closes
+ * *out with storep_file_close().
+ */
+int storep_file_open(const char *path, const char *name, unsigned flags,
+                     storep_file **out, jwtrev_error *err);
+void storep_file_close(storep_file *f);
+
+/*
+ * Map the base file's filter "bloom.<hex id>" from dir.  A missing or
+ * unusable filter leaves f without one (lookups stay correct, only
+ * slower); one writable by others is a db_error.
+ */
+int storep_file_attach_bloom(storep_file *f, const char *dir,
+                             jwtrev_error *err);
+
+/* The name of the filter file of a base with id (21 + 2*16 bytes). */
+#define STOREP_BLOOM_NAME_MAX 48
+void storep_bloom_name(const unsigned char *id, char *buf);
+
+/*
+ * Encode the key of (kind, iss, id) for f into buf (STOREP_KEY_MAX bytes).
+ * 0 and *len, or 1 when f cannot hold such an entry (issuer unknown to it,
+ * id too long).
+ */
+int storep_key_encode(const storep_file *f, const jwtrev_entry *e,
+                      unsigned char *buf, size_t *len);
+
+/* Decode a key of f into r's kind, iss and id (pointing into f or buf). */
+int storep_key_decode(const storep_file *f, const unsigned char *buf,
+                      size_t len, storep_rec *r);
+
+/*
+ * Look up the entry with the identity of key in f.  1: found, *out filled
+ * (its reason points into valbuf, STOREP_VAL_MAX bytes); 0: absent;
+ * -JWTREV_ERR_DB_ERROR.  Safe from many threads on a STOREP_OPEN_THREAD
+ * file.
+ */
+int storep_file_get(const storep_file *f, const jwtrev_entry *key,
+                    storep_rec *out, unsigned char *valbuf, jwtrev_error *err);
+
+/* Walk f's entries in key order (meta records skipped). */
+typedef struct storep_cursor {
+    const storep_file *f;
+    DBC *c;
+    DBT k, v;
+    storep_rec rec; /* the current entry, valid until the next call */
+} storep_cursor;
+
+int storep_cursor_open(const storep_file *f, storep_cursor *c,
+                       jwtrev_error *err);
+/* 1: c->rec is the next entry; 0: no more; -JWTREV_ERR_DB_ERROR. */
+int storep_cursor_next(storep_cursor *c, jwtrev_error *err);
+void storep_cursor_close(storep_cursor *c);
+
+/* Silence Berkeley DB's own messages: the library never prints. */
+void storep_db_quiet(DB *db);
+
+/* "NAME: what: strerror" as a db_error. */
+int storep_fail_db(jwtrev_error *err, const char *name, const char *what,
+                   int dbret);
+int storep_fail_errno(jwtrev_error *err, const char *name, const char *what,
+                      int errnum);
+
+/* ---- a consistent pair of files (store_file.c) ------------------------------
+ */
+
+/*
+ * Open delta.db then base.db of dir and pair them: a delta written for
+ * another base is left out (*delta NULL), because every base contains
+ * the changes of every delta written before it.  Base filter attached.
+ */
+int storep_open_pair(const char *dir, unsigned flags, storep_file **base,
+                     storep_file **delta, jwtrev_error *err);
+
+/* Refuse a directory or file writable by others (db_error). */
+int storep_check_mode(const struct stat *st, const char *name,
+                      jwtrev_error *err);
+
+/* ---- an in-memory sorted set of entries (store_set.c)
+ * ------------------------ */
+
+typedef struct storep_chunk storep_chunk;
+
+typedef struct storep_set {
+    storep_rec **v;
+    size_t n, cap;
+    storep_chunk *chunks; /* arena owning the records and their bytes */
+    const char *last_iss; /* issuer interning: the last one copied */
+    size_t last_iss_len;
+} storep_set;
+
+void storep_set_init(storep_set *s);
+void storep_set_free(storep_set *s);
+
+/* Append a copy of r (unsorted; see storep_set_sort).  *out: the copy. */
+int storep_set_append(storep_set *s, const storep_rec *r, storep_rec **out);
+void storep_set_sort(storep_set *s);
+
+/* Index of the entry with r's identity, or -(insertion point) - 1. */
+long storep_set_find(const storep_set *s, const jwtrev_entry *e);
+
+/* Insert a copy of r at its place, replacing one with the same identity. */
+int storep_set_upsert(storep_set *s, const storep_rec *r);
+void storep_set_delete(storep_set *s, size_t i);
+
+/* The first index i > 0 whose entry equals entry i-1's identity, or 0. */
+size_t storep_set_first_duplicate(const storep_set *s);
+
+/* ---- writing (store_write.c, store.c)
+ * ------------------------------------------ */
+
+/* A writer holding the store's lock, with the current files open. */
+typedef struct storep_txn {
+    const char *dir;
+    int dirfd, lockfd, genfd;
+    mode_t file_mode; /* for new files: 0640 when the group reads */
+    storep_file *base;
+    storep_file *delta; /* NULL when it belongs to another base */
+    storep_set changes; /* the delta's entries, once loaded */
+    int changes_loaded;
+} storep_txn;
+
+/* flock(LOCK_EX) with a bounded wait (db_error naming dir after it). */
+int storep_lock_wait(int fd, const char *dir, jwtrev_error *err);
+
+/* Wait (bounded) for the lock, remove dead writers' files, open both. */
+int storep_txn_begin(const char *dir, storep_txn *w, jwtrev_error *err);
+void storep_txn_end(storep_txn *w);
+
+/* Publish: bump gen so that readers look again. */
+int storep_txn_bump(storep_txn *w, jwtrev_error *err);
+
+/* A new file being written in key order. */
+typedef struct storep_out storep_out;
+
+/*
+ * Start name ("base.db" or "delta.db") as a temporary file with the
+ * issuer table iss (sorted, unique, borrowed until finish) and a filter
+ * sized for about n entries.
+ */
+int storep_out_begin(storep_txn *w, const char *name, const storep_str *iss,
+                     uint32_t n_iss, uint64_t n, storep_out **out,
+                     jwtrev_error *err);
+/* Add the next entry in key order. */
+int storep_out_add(storep_out *o, const storep_rec *r, jwtrev_error *err);
+uint64_t storep_out_count(const storep_out *o);
+/*
+ * Write the meta records, sync, and rename into place (a base's filter
+ * first); frees o either way.  A delta records base_id as its base.
+ */
+int storep_out_finish(storep_out *o, const unsigned char *base_id,
+                      jwtrev_error *err);
+void storep_out_abort(storep_out *o);
+/* The id the file will carry. */
+const unsigned char *storep_out_id(const storep_out *o);
+
+/*
+ * The sorted union of the issuers in f's table and in the token and
+ * subject entries of the sets (each may be NULL).  The strings are
+ * borrowed; the caller frees the array *out.
+ */
+int storep_iss_union(const storep_file *f, const storep_set *s1,
+                     const storep_set *s2, storep_str **out, uint32_t *n_out);
+
+/* qsort comparator of storep_str by bytes. */
+int storep_str_cmp(const void *a, const void *b);
+
+/* Create name in dirfd with exactly buf, mode, fsynced (O_EXCL). */
+int storep_write_file(int dirfd, const char *name, const void *buf, size_t len,
+                      mode_t mode, jwtrev_error *err);
+
+/* Fill buf with random bytes (file ids). */
+int storep_random(unsigned char *buf, size_t len, jwtrev_error *err);
+
+/*
+ * Rewrite the base from base + delta (+ batch, combined as put does),
+ * dropping tombstones and, when purge_now != 0, entries no longer live at
+ * purge_now (counted in *dropped); then an empty delta; then bump gen.
+ */
+int storep_compact(storep_txn *w, const storep_set *batch, int64_t purge_now,
+                   const jwtrev_store_progress *p, uint64_t *dropped,
+                   jwtrev_error *err);
+
+#endif /* STOREP_H */

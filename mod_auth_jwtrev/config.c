@@ -1,0 +1,339 @@
+/*
+ * config.c - the per-directory configuration of mod_auth_jwtrev: create,
+ * merge, the directive setters and the command table.
+ *
+ * Every directive is allowed wherever AuthConfig is (server, virtual
+ * host, <Directory>/<Location>, .htaccess with AllowOverride AuthConfig).
+ * A value is judged when the directive is read: the library's option
+ * parser for policy values, and key files are loaded, so that a bad
+ * value stops `apache2 -t` (or, in .htaccess, fails that request with
+ * the message in the error log) naming the directive.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "apr_strings.h"
+#include "http_core.h"
+
+#include "mod_auth_jwtrev.h"
+
+/* The largest AuthJWTCacheSize: bounded memory per process and site. */
+#define JR_CACHE_MAX 100000
+#define JR_CACHE_DEFAULT 256
+
+/* clang-format off */
+const struct jr_optdef jr_optdefs[JR_OPT_COUNT] = {
+    [JR_OPT_KEY] = {"AuthJWTKeyFile", "key", JR_OPT_MULTI},
+    [JR_OPT_SECRET] = {"AuthJWTSecretFile", "secret", JR_OPT_MULTI},
+    [JR_OPT_ALG] = {"AuthJWTAlgorithms", "alg", JR_OPT_LIST},
+    [JR_OPT_ISS] = {"AuthJWTIssuer", "iss", JR_OPT_MULTI},
+    [JR_OPT_AUD] = {"AuthJWTAudience", "aud", JR_OPT_MULTI},
+    [JR_OPT_LEEWAY] = {"AuthJWTLeeway", "leeway", JR_OPT_ONE},
+    [JR_OPT_MAX_AGE] = {"AuthJWTMaxAge", "max_age", JR_OPT_ONE},
+    [JR_OPT_REQUIRE] = {"AuthJWTRequireClaims", "require", JR_OPT_LIST},
+    [JR_OPT_TYP] = {"AuthJWTTypes", "typ", JR_OPT_LIST},
+    [JR_OPT_USER_CLAIM] = {"AuthJWTUserClaim", "user_claim", JR_OPT_ONE},
+    [JR_OPT_DB] = {"AuthJWTRevocationDB", "db", JR_OPT_ONE},
+    [JR_OPT_ON_DB_ERROR] = {"AuthJWTOnDBError", "on_db_error", JR_OPT_ONE},
+};
+/* clang-format on */
+
+void *
+jr_create_dir_conf(apr_pool_t *p, char *dir)
+{
+    jr_dir_conf *dc = apr_pcalloc(p, sizeof(*dc));
+    int i;
+
+    for (i = 0; i < JR_OPT_COUNT; i++)
+        dc->opt[i] = apr_array_make(p, 1, sizeof(const char *));
+    dc->cache_size = JR_CACHE_DEFAULT;
+    return dc;
+}
+
+/* A nested section keeps what it sets and inherits the rest. */
+void *
+jr_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const jr_dir_conf *base = basev, *add = addv;
+    jr_dir_conf *dc = apr_pcalloc(p, sizeof(*dc));
+    int i;
+
+    for (i = 0; i < JR_OPT_COUNT; i++)
+        dc->opt[i] = (add->opt_set >> i) & 1u ? add->opt[i] : base->opt[i];
+    dc->opt_set = base->opt_set | add->opt_set;
+    dc->set = base->set | add->set;
+#define JR_MERGE(field, bit)                                                   \
+    dc->field = add->set & bit ? add->field : base->field
+    JR_MERGE(cookie, JR_SET_COOKIE);
+    JR_MERGE(claims_env, JR_SET_CLAIMS_ENV);
+    JR_MERGE(claims_headers, JR_SET_CLAIMS_HEADERS);
+    JR_MERGE(cache_size, JR_SET_CACHE_SIZE);
+#undef JR_MERGE
+    return dc;
+}
+
+int
+jr_is_our_auth_type(const char *type)
+{
+    return type != NULL &&
+           (strcasecmp(type, "Bearer") == 0 || strcasecmp(type, "JWT") == 0);
+}
+
+static const char *
+directive_error(cmd_parms *cmd, const char *detail)
+{
+    return apr_psprintf(cmd->pool, "%s: %s", cmd->cmd->name, detail);
+}
+
+/*
+ * A key file argument relative to ServerRoot.  "KID#FILE" names the kid
+ * of the keys in FILE (jwtrev_keyring_add_file), unless the whole
+ * argument is itself an existing file: keep the kid, resolve the file.
+ */
+static const char *
+resolve_key_path(apr_pool_t *p, const char *arg)
+{
+    const char *hash = strchr(arg, '#'), *whole;
+    apr_finfo_t fi;
+
+    whole = ap_server_root_relative(p, arg);
+    if (hash == NULL || whole == NULL ||
+        apr_stat(&fi, whole, APR_FINFO_TYPE, p) == APR_SUCCESS)
+        return whole;
+    if (hash[1] == '\0')
+        return whole;
+    whole = ap_server_root_relative(p, hash + 1);
+    if (whole == NULL)
+        return NULL;
+    return apr_pstrcat(p, apr_pstrndup(p, arg, hash - arg), "#", whole, NULL);
+}
+
+/* The allow-list this section has given so far, or every algorithm. */
+static int
+section_algs(const jr_dir_conf *dc, apr_pool_t *p, jwtrev_algset *out,
+             jwtrev_error *err)
+{
+    const apr_array_header_t *a = dc->opt[JR_OPT_ALG];
+
+    if (!((dc->opt_set >> JR_OPT_ALG) & 1u) || a->nelts == 0) {
+        *out = JWTREV_ALGSET_ALL;
+        return 0;
+    }
+    return jwtrev_algset_parse(apr_array_pstrcat(p, a, ' '), out, err);
+}
+
+/*
+ * Prove key and secret files by loading them (through the process's
+ * keyset cache, so a .htaccess does not parse them per request).
+ */
+static const char *
+prove_keys(cmd_parms *cmd, const jr_dir_conf *dc)
+{
+    const apr_array_header_t *k = dc->opt[JR_OPT_KEY];
+    const apr_array_header_t *s = dc->opt[JR_OPT_SECRET];
+    jwtrev_algset algs;
+    jwtrev_error err;
+    jr_keyset *ks;
+    int i;
+
+    jwtrev_error_clear(&err);
+    if (section_algs(dc, cmd->temp_pool, &algs, &err) != 0)
+        return directive_error(cmd, err.detail);
+    for (i = 0; i < k->nelts; i++)
+        if (jr_keyset_get(&APR_ARRAY_IDX(k, i, const char *), 1, NULL, 0, algs,
+                          cmd->temp_pool, &ks, &err) != 0)
+            return directive_error(cmd, err.detail);
+    for (i = 0; i < s->nelts; i++)
+        if (jr_keyset_get(NULL, 0, &APR_ARRAY_IDX(s, i, const char *), 1, algs,
+                          cmd->temp_pool, &ks, &err) != 0)
+            return directive_error(cmd, err.detail);
+    return NULL;
+}
+
+/* The library's opinion of one option value, on a scratch conf. */
+static const char *
+check_value(cmd_parms *cmd, const char *name, const char *value)
+{
+    jwtrev_conf c;
+    jwtrev_error err;
+    int rc;
+
+    jwtrev_conf_init(&c);
+    jwtrev_error_clear(&err);
+    rc = jwtrev_conf_set(&c, name, value, &err);
+    jwtrev_conf_free(&c);
+    return rc == 0 ? NULL : directive_error(cmd, err.detail);
+}
+
+/* The value as stored: paths resolved, "Off" for the store is NULL. */
+static const char *
+opt_value(cmd_parms *cmd, int opt, const char *arg, const char **msg)
+{
+    *msg = NULL;
+    switch (opt) {
+    case JR_OPT_KEY:
+    case JR_OPT_SECRET:
+        arg = resolve_key_path(cmd->pool, arg);
+        break;
+    case JR_OPT_DB:
+        if (strcasecmp(arg, "Off") == 0)
+            return NULL;
+        arg = ap_server_root_relative(cmd->pool, arg);
+        break;
+    case JR_OPT_ON_DB_ERROR:
+        if (strcmp(arg, "deny") != 0 && strcmp(arg, "allow") != 0)
+            *msg = directive_error(cmd, "must be deny or allow");
+        return arg;
+    default:
+        return arg;
+    }
+    if (arg == NULL)
+        *msg = directive_error(cmd, "invalid path");
+    return arg;
+}
+
+/* Every directive that is a jwtrev_conf option (cmd->info: JR_OPT_*). */
+static const char *
+set_opt(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    jr_dir_conf *dc = cfg;
+    int opt = (int)(intptr_t)cmd->info;
+    const struct jr_optdef *od = &jr_optdefs[opt];
+    const char *value, *msg;
+
+    value = opt_value(cmd, opt, arg, &msg);
+    if (msg != NULL)
+        return msg;
+    if (value != NULL && (msg = check_value(cmd, od->name, value)) != NULL)
+        return msg;
+    /* Repeats add up inside a section, except single-valued options. */
+    if (od->kind == JR_OPT_ONE || !((dc->opt_set >> opt) & 1u))
+        apr_array_clear(dc->opt[opt]);
+    if (value != NULL)
+        APR_ARRAY_PUSH(dc->opt[opt], const char *) = value;
+    dc->opt_set |= 1u << opt;
+    if (opt == JR_OPT_KEY || opt == JR_OPT_SECRET || opt == JR_OPT_ALG)
+        return prove_keys(cmd, dc);
+    return NULL;
+}
+
+/* RFC 6265 cookie-name: a token (no separators, spaces or controls). */
+static int
+is_token(const char *s, const char *separators)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s != '\0'; s++)
+        if (*s <= 0x20 || *s >= 0x7f || strchr(separators, *s) != NULL)
+            return 0;
+    return 1;
+}
+
+static const char *
+set_cookie(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    jr_dir_conf *dc = cfg;
+
+    if (!is_token(arg, "()<>@,;:\\\"/[]?={}"))
+        return directive_error(cmd, "not a valid cookie name");
+    dc->cookie = arg;
+    dc->set |= JR_SET_COOKIE;
+    return NULL;
+}
+
+static const char *
+set_claims_env(cmd_parms *cmd, void *cfg, int flag)
+{
+    jr_dir_conf *dc = cfg;
+
+    dc->claims_env = flag;
+    dc->set |= JR_SET_CLAIMS_ENV;
+    return NULL;
+}
+
+/* A header name prefix: letters, digits and '-' only. */
+static const char *
+set_claims_headers(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    jr_dir_conf *dc = cfg;
+    const char *p;
+
+    dc->set |= JR_SET_CLAIMS_HEADERS;
+    if (strcasecmp(arg, "Off") == 0) {
+        dc->claims_headers = NULL;
+        return NULL;
+    }
+    for (p = arg; *p != '\0'; p++)
+        if (!apr_isalnum(*p) && *p != '-')
+            return directive_error(cmd, "a header prefix may hold only "
+                                        "letters, digits and '-'");
+    if (*arg == '\0')
+        return directive_error(cmd, "empty header prefix");
+    dc->claims_headers = arg;
+    return NULL;
+}
+
+static const char *
+set_cache_size(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    jr_dir_conf *dc = cfg;
+    apr_int64_t n;
+    char *end;
+
+    errno = 0;
+    n = apr_strtoi64(arg, &end, 10);
+    if (errno != 0 || end == arg || *end != '\0' || n < 0 || n > JR_CACHE_MAX ||
+        !apr_isdigit(*arg))
+        return directive_error(
+            cmd, apr_psprintf(cmd->temp_pool, "must be a number from 0 to %d",
+                              JR_CACHE_MAX));
+    dc->cache_size = (int)n;
+    dc->set |= JR_SET_CACHE_SIZE;
+    return NULL;
+}
+
+const command_rec jr_cmds[] = {
+    AP_INIT_ITERATE("AuthJWTKeyFile", set_opt, (void *)(intptr_t)JR_OPT_KEY,
+                    OR_AUTHCFG,
+                    "verification key files: PEM public key or certificate, "
+                    "JWK or JWKS ([KID#]FILE)"),
+    AP_INIT_ITERATE("AuthJWTSecretFile", set_opt,
+                    (void *)(intptr_t)JR_OPT_SECRET, OR_AUTHCFG,
+                    "raw HMAC secret files"),
+    AP_INIT_ITERATE("AuthJWTAlgorithms", set_opt, (void *)(intptr_t)JR_OPT_ALG,
+                    OR_AUTHCFG, "accepted algorithms (allow-list)"),
+    AP_INIT_ITERATE("AuthJWTIssuer", set_opt, (void *)(intptr_t)JR_OPT_ISS,
+                    OR_AUTHCFG, "accepted issuers (exact match)"),
+    AP_INIT_ITERATE("AuthJWTAudience", set_opt, (void *)(intptr_t)JR_OPT_AUD,
+                    OR_AUTHCFG, "accepted audiences (exact match)"),
+    AP_INIT_TAKE1("AuthJWTLeeway", set_opt, (void *)(intptr_t)JR_OPT_LEEWAY,
+                  OR_AUTHCFG, "allowed clock skew in seconds (default 60)"),
+    AP_INIT_TAKE1("AuthJWTMaxAge", set_opt, (void *)(intptr_t)JR_OPT_MAX_AGE,
+                  OR_AUTHCFG, "maximum age since iat in seconds"),
+    AP_INIT_ITERATE("AuthJWTRequireClaims", set_opt,
+                    (void *)(intptr_t)JR_OPT_REQUIRE, OR_AUTHCFG,
+                    "claims that must be present (default exp)"),
+    AP_INIT_ITERATE("AuthJWTTypes", set_opt, (void *)(intptr_t)JR_OPT_TYP,
+                    OR_AUTHCFG, "accepted typ header values"),
+    AP_INIT_TAKE1("AuthJWTUserClaim", set_opt,
+                  (void *)(intptr_t)JR_OPT_USER_CLAIM, OR_AUTHCFG,
+                  "claim that becomes REMOTE_USER (default sub)"),
+    AP_INIT_TAKE1("AuthJWTRevocationDB", set_opt, (void *)(intptr_t)JR_OPT_DB,
+                  OR_AUTHCFG,
+                  "revocation store directory, or Off (default "
+                  "/var/lib/jwtrev)"),
+    AP_INIT_TAKE1("AuthJWTOnDBError", set_opt,
+                  (void *)(intptr_t)JR_OPT_ON_DB_ERROR, OR_AUTHCFG,
+                  "deny (default) or allow when the store cannot answer"),
+    AP_INIT_TAKE1("AuthJWTCookie", set_cookie, NULL, OR_AUTHCFG,
+                  "also accept the token from this cookie"),
+    AP_INIT_FLAG("AuthJWTClaimsEnv", set_claims_env, NULL, OR_AUTHCFG,
+                 "On: export claims as JWT_CLAIM_<name> and JWT_CLAIMS"),
+    AP_INIT_TAKE1("AuthJWTClaimsHeaders", set_claims_headers, NULL, OR_AUTHCFG,
+                  "PREFIX: forward claims as PREFIX<name> request headers; "
+                  "Off"),
+    AP_INIT_TAKE1("AuthJWTCacheSize", set_cache_size, NULL, OR_AUTHCFG,
+                  "verified tokens cached per process (0: off)"),
+    {NULL},
+};

@@ -1,0 +1,250 @@
+/*
+ * site.c - a merged per-directory configuration compiled once per process
+ * (not per request): its jwtrev_conf, policy, keyset, store reader and
+ * token cache.  Sites are found by the configuration's identity, a text
+ * of every value that changes a decision, so every request of the same
+ * configuration shares one site, whatever section or .htaccess it came
+ * from.
+ *
+ * Process state: the registries below are created empty in each process
+ * image and filled on first use; the revocation store is opened only by
+ * the process that uses it (after fork: a Berkeley DB handle must never
+ * cross it).  Nothing is freed before the process exits; the number of
+ * distinct configurations is bounded (JR_SITES_MAX) and past it a request
+ * fails closed with a logged configuration error.
+ */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apr_hash.h"
+#include "apr_strings.h"
+
+#include "mod_auth_jwtrev.h"
+
+#define JR_SITES_MAX 1000
+
+struct jr_store {
+    const char *dir;
+    pthread_mutex_t lock; /* guards the fields below */
+    jwtrev_revdb *db;     /* NULL until opened in this process */
+    pid_t pid;            /* the process that opened db */
+    time_t retry_at;      /* after a failed open: not before this */
+    jwtrev_error failure; /* why the last open failed */
+};
+
+static pthread_rwlock_t sites_lock = PTHREAD_RWLOCK_INITIALIZER;
+static apr_pool_t *sites_pool; /* own allocator; written under the lock */
+static apr_hash_t *sites;      /* id -> jr_site */
+static apr_hash_t *stores;     /* dir -> jr_store */
+static unsigned sites_count;
+
+void
+jr_process_init(apr_pool_t *process_pool)
+{
+    apr_allocator_t *alloc;
+
+    (void)process_pool;
+    if (sites_pool != NULL)
+        return; /* a restart in the same parent: keep what is built */
+    if (apr_allocator_create(&alloc) != APR_SUCCESS ||
+        apr_pool_create_unmanaged_ex(&sites_pool, NULL, alloc) != APR_SUCCESS)
+        return; /* jr_site_get reports it */
+    apr_allocator_owner_set(alloc, sites_pool);
+    sites = apr_hash_make(sites_pool);
+    stores = apr_hash_make(sites_pool);
+}
+
+static int
+site_fail(jwtrev_error *err, int code, const char *detail)
+{
+    err->code = code;
+    apr_cpystrn(err->detail, detail, sizeof(err->detail));
+    return -code;
+}
+
+/* Every value that changes a decision, unambiguously joined. */
+static const char *
+site_id(const jr_dir_conf *dc, apr_pool_t *p)
+{
+    apr_array_header_t *parts = apr_array_make(p, 32, sizeof(const char *));
+    int i, j;
+
+    for (i = 0; i < JR_OPT_COUNT; i++) {
+        const apr_array_header_t *a = dc->opt[i];
+
+        APR_ARRAY_PUSH(parts, const char *) =
+            (dc->opt_set >> i) & 1u ? "\x1e+" : "\x1e-";
+        for (j = 0; j < a->nelts; j++) {
+            APR_ARRAY_PUSH(parts, const char *) = "\x1f";
+            APR_ARRAY_PUSH(parts, const char *) =
+                APR_ARRAY_IDX(a, j, const char *);
+        }
+    }
+    APR_ARRAY_PUSH(parts, const char *) =
+        apr_psprintf(p, "\x1e%d", dc->cache_size);
+    return apr_array_pstrcat(p, parts, 0);
+}
+
+/* The configuration as the library's options (it parses every value). */
+static int
+site_conf(const jr_dir_conf *dc, apr_pool_t *p, jwtrev_conf *c,
+          jwtrev_error *err)
+{
+    int i, j, rc = 0;
+
+    jwtrev_conf_init(c);
+    c->db = strdup(JWTREV_DEFAULT_DB);
+    for (i = 0; rc == 0 && i < JR_OPT_COUNT; i++) {
+        const apr_array_header_t *a = dc->opt[i];
+        const struct jr_optdef *od = &jr_optdefs[i];
+
+        if (i == JR_OPT_DB && ((dc->opt_set >> i) & 1u) && a->nelts == 0) {
+            free(c->db); /* AuthJWTRevocationDB Off */
+            c->db = NULL;
+        } else if (od->kind == JR_OPT_LIST && a->nelts > 0) {
+            rc =
+                jwtrev_conf_set(c, od->name, apr_array_pstrcat(p, a, ' '), err);
+        } else {
+            for (j = 0; rc == 0 && j < a->nelts; j++)
+                rc = jwtrev_conf_set(c, od->name,
+                                     APR_ARRAY_IDX(a, j, const char *), err);
+        }
+    }
+    c->require_user = 1; /* the user claim becomes REMOTE_USER */
+    return rc;
+}
+
+/* The store reader for dir; called with sites_lock held for writing. */
+static jr_store *
+store_for(const char *dir)
+{
+    jr_store *st = apr_hash_get(stores, dir, APR_HASH_KEY_STRING);
+
+    if (st != NULL)
+        return st;
+    st = apr_pcalloc(sites_pool, sizeof(*st));
+    st->dir = apr_pstrdup(sites_pool, dir);
+    pthread_mutex_init(&st->lock, NULL);
+    apr_hash_set(stores, st->dir, APR_HASH_KEY_STRING, st);
+    return st;
+}
+
+/*
+ * Compile dc into a new site; called with sites_lock held for writing.
+ * Nothing goes into sites_pool unless it compiles (a broken .htaccess
+ * fails every request without growing the process).
+ */
+static int
+site_build(const jr_dir_conf *dc, const char *id, apr_pool_t *p, jr_site **out,
+           jwtrev_error *err)
+{
+    jr_site site;
+    jwtrev_conf c;
+    int rc;
+
+    memset(&site, 0, sizeof(site));
+    if ((rc = site_conf(dc, p, &c, err)) != 0)
+        goto done;
+    rc = jr_keyset_get((const char *const *)c.keys.v, c.keys.n,
+                       (const char *const *)c.secrets.v, c.secrets.n, c.algs, p,
+                       &site.keys, err);
+    if (rc == 0)
+        rc = jwtrev_policy_new(&c, &site.policy, err);
+    if (rc != 0)
+        goto done;
+    if (c.db != NULL) {
+        site.store = store_for(c.db);
+        site.store_dir = site.store->dir;
+    }
+    site.on_db_error = c.on_db_error == JWTREV_ON_DB_ERROR_ALLOW
+                           ? JWTREV_ON_DB_ERROR_ALLOW
+                           : JWTREV_ON_DB_ERROR_DENY;
+    site.leeway = c.leeway;
+    site.max_age = c.max_age;
+    site.cache = jr_cache_create((size_t)dc->cache_size);
+    site.id = apr_pstrdup(sites_pool, id);
+    *out = apr_pmemdup(sites_pool, &site, sizeof(site));
+done:
+    jwtrev_conf_free(&c);
+    return rc;
+}
+
+int
+jr_site_get(const jr_dir_conf *dc, apr_pool_t *scratch, const jr_site **out,
+            jwtrev_error *err)
+{
+    const char *id = site_id(dc, scratch);
+    jr_site *site;
+    int rc = 0;
+
+    pthread_rwlock_rdlock(&sites_lock);
+    site = sites ? apr_hash_get(sites, id, APR_HASH_KEY_STRING) : NULL;
+    pthread_rwlock_unlock(&sites_lock);
+    if (site != NULL) {
+        *out = site;
+        return 0;
+    }
+    pthread_rwlock_wrlock(&sites_lock);
+    if (sites == NULL)
+        rc = site_fail(err, JWTREV_ERR_INTERNAL, "no process state");
+    else if ((site = apr_hash_get(sites, id, APR_HASH_KEY_STRING)) != NULL)
+        *out = site; /* another thread built it meanwhile */
+    else if (sites_count >= JR_SITES_MAX)
+        rc = site_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                       "too many distinct AuthJWT configurations");
+    else if ((rc = site_build(dc, id, scratch, &site, err)) == 0) {
+        apr_hash_set(sites, site->id, APR_HASH_KEY_STRING, site);
+        sites_count++;
+        *out = site;
+    }
+    pthread_rwlock_unlock(&sites_lock);
+    return rc;
+}
+
+/*
+ * This process's reader of the store, opened on first use.  After a
+ * failed open the store is retried at most once a second (a store that
+ * appears later is picked up; a missing one is not hammered).
+ */
+static int
+store_handle(jr_store *st, time_t now, jwtrev_revdb **out, jwtrev_error *err)
+{
+    int rc = 0;
+
+    pthread_mutex_lock(&st->lock);
+    if (st->db != NULL && st->pid != getpid())
+        st->db = NULL; /* inherited across fork: never use, never close */
+    if (st->db == NULL && now < st->retry_at) {
+        *err = st->failure;
+        rc = -JWTREV_ERR_DB_ERROR;
+    } else if (st->db == NULL) {
+        jwtrev_error_clear(&st->failure);
+        rc = jwtrev_revdb_open(st->dir, &st->db, &st->failure);
+        if (rc != 0) {
+            st->db = NULL;
+            st->retry_at = now + 1;
+            *err = st->failure;
+            rc = -JWTREV_ERR_DB_ERROR; /* whatever the cause: fail closed */
+            err->code = JWTREV_ERR_DB_ERROR;
+        } else {
+            st->pid = getpid();
+        }
+    }
+    if (rc == 0)
+        *out = st->db;
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+int
+jr_store_check(jr_store *st, const jwtrev_token *t, int64_t now,
+               jwtrev_error *err)
+{
+    jwtrev_revdb *db;
+    int rc;
+
+    if ((rc = store_handle(st, time(NULL), &db, err)) != 0)
+        return rc;
+    return jwtrev_revdb_check(db, t, now, err);
+}

@@ -311,7 +311,7 @@ check_signature(const jwtrev_keyring *kr, const jwtrev_token *t,
                      jwtrevp_sig_verify(k, msg, msg_len, d->sig, d->sig_len)) !=
                 -JWTREV_ERR_BAD_SIGNATURE)
                 break;
-        if (i == 0)
+        if (i == 0 && k == NULL)
             return jwtrevp_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
                                 "no configured key for %s",
                                 jwtrev_alg_name(t->alg));

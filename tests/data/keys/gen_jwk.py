@@ -167,3 +167,13 @@ with open("dup-member.jwk", "w") as f:
     f.write('{"kty":"oct","k":"%s","k":"%s"}\n' % (b64(hs256), b64(hs256)))
 write("empty.jwks", {"keys": []})
 write("kid-number.jwk", jwk(ec256, kid=7))
+# private JWKs whose halves do not belong together (refused for signing)
+mismatch = jwk(ec256, True)
+mismatch["d"] = jwk(load("ec256-trad.pem"), True)["d"]
+write("ec256-mismatch.priv.jwk", mismatch)
+mismatch = jwk(ed, True)
+mismatch["x"] = okp_raw("x25519.pem", "Ed25519")["x"]
+write("ed25519-mismatch.priv.jwk", mismatch)
+mismatch = jwk(rsa2048, True)
+mismatch["n"] = jwk(rsa3072)["n"]
+write("rsa2048-mismatch.priv.jwk", mismatch)

@@ -26,6 +26,8 @@ for c in P-256 P-384 P-521; do
 done
 # "openssl ecparam -genkey" style: EC PARAMETERS then EC PRIVATE KEY
 openssl ecparam -name prime256v1 -genkey -out ec256-trad.pem
+openssl pkey -in ec256-trad.pem -pubout -out ec256-trad.pub.pem
+openssl pkey -in rsa2048.pem -aes256 -passout pass:test -out rsa2048-enc.pem
 openssl req -new -x509 -key ec256.pem -subj /CN=jwtrev-test -days 3650 \
     -out ec256.crt.pem
 openssl genpkey -algorithm ED25519 -out ed25519.pem

@@ -40,10 +40,12 @@ int
 pjw_user_match(const jwtrev_conf *c, const jwtrev_token *t, const char *user,
                jwtrev_error *err)
 {
+    /* The parser leaves user_claim NULL for the default. */
+    const char *claim = c->user_claim != NULL ? c->user_claim : "sub";
     const json_t *v = NULL;
 
     if (t->claims != NULL)
-        v = json_object_get(t->claims, c->user_claim);
+        v = json_object_get(t->claims, claim);
     /*
      * The claim's JSON length as well as its C string: a claim with an
      * escaped NUL must not match the prefix before the NUL.
@@ -51,8 +53,7 @@ pjw_user_match(const jwtrev_conf *c, const jwtrev_token *t, const char *user,
     if (v == NULL || !json_is_string(v) || t->user == NULL ||
         json_string_length(v) != strlen(user) || strcmp(t->user, user) != 0)
         return pjw_fail(err, JWTREV_ERR_USER_MISMATCH,
-                        "the token's %s claim is not the PAM user",
-                        c->user_claim);
+                        "the token's %s claim is not the PAM user", claim);
     return 0;
 }
 
@@ -79,36 +80,62 @@ put_env(pam_handle_t *pamh, const char *name, const char *text,
     return 0;
 }
 
+/*
+ * The text of claim name for the environment, or NULL (absent claim) in
+ * *out.  A refused value fails: control characters, or too long to be
+ * exported whole.
+ */
+static int
+claim_env_text(const jwtrev_conf *c, const jwtrev_token *t, const char *name,
+               char **out, jwtrev_error *err)
+{
+    /* Larger than any value of a token under the size cap: no silent cut. */
+    size_t cap = 2 * c->max_token_len;
+    const json_t *v = json_object_get(t->claims, name);
+    char *text = NULL;
+    int rc;
+
+    *out = NULL;
+    if (v == NULL)
+        return 0;
+    rc = jwtrev_claim_text(v, cap, &text, err);
+    if (rc == -JWTREV_ERR_BAD_CLAIMS)
+        return pjw_fail(err, JWTREV_ERR_BAD_CLAIMS,
+                        "claim %s cannot be exported: control characters",
+                        name);
+    if (rc < 0)
+        return rc;
+    /* A cut value (at most 3 bytes short of cap, on UTF-8) is refused. */
+    if (strlen(text) + 4 > cap) {
+        free(text);
+        return pjw_fail(err, JWTREV_ERR_BAD_CLAIMS,
+                        "claim %s cannot be exported: too long", name);
+    }
+    *out = text;
+    return 0;
+}
+
 int
 pjw_export_claims(pam_handle_t *pamh, const jwtrev_conf *c,
                   const jwtrev_token *t, jwtrev_error *err)
 {
-    /* Values are exported whole or not at all: see the cut check below. */
-    size_t cap = 2 * c->max_token_len, i;
+    size_t n = c->export_claims.n, i;
+    char **texts;
     int rc = 0;
 
-    for (i = 0; i < c->export_claims.n && rc == 0; i++) {
-        const char *name = c->export_claims.v[i];
-        const json_t *v = json_object_get(t->claims, name);
-        char *text = NULL;
-
-        /* Absent: clear it, so no earlier value poses as a verified one. */
-        if (v == NULL) {
-            rc = put_env(pamh, name, NULL, err);
-            continue;
-        }
-        rc = jwtrev_claim_text(v, cap, &text, err);
-        if (rc == -JWTREV_ERR_BAD_CLAIMS)
-            rc = pjw_fail(err, JWTREV_ERR_BAD_CLAIMS,
-                          "claim %s cannot be exported: control characters",
-                          name);
-        /* A cut (at most 3 bytes short of cap, on UTF-8) is refused. */
-        if (rc == 0 && strlen(text) + 4 > cap)
-            rc = pjw_fail(err, JWTREV_ERR_BAD_CLAIMS,
-                          "claim %s cannot be exported: too long", name);
-        if (rc == 0)
-            rc = put_env(pamh, name, text, err);
-        free(text);
-    }
+    if (n == 0)
+        return 0;
+    texts = calloc(n, sizeof(*texts));
+    if (texts == NULL)
+        return pjw_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+    /* Judge every value first: a refused login exports nothing. */
+    for (i = 0; i < n && rc == 0; i++)
+        rc = claim_env_text(c, t, c->export_claims.v[i], &texts[i], err);
+    /* Absent claims are removed: no earlier value poses as a verified one. */
+    for (i = 0; i < n && rc == 0; i++)
+        rc = put_env(pamh, c->export_claims.v[i], texts[i], err);
+    for (i = 0; i < n; i++)
+        free(texts[i]);
+    free(texts);
     return rc;
 }

@@ -44,12 +44,12 @@ done
 
 M=$PAM_JWTREV
 opts="key=$K/es256.pub key=$K/jwks.json iss=$ISS aud=ssh db=$DB"
-svc jwt "auth required $M $opts" "account required $M $opts"
+svc jwt "auth required $M $opts" "$(visible account "$opts")"
 svc nodb "auth required $M key=$K/es256.pub db=$S/missing"
-svc nodbign "auth required $M key=$K/es256.pub db=$S/missing on_db_error=ignore"
+svc nodbign "$(visible auth "key=$K/es256.pub db=$S/missing on_db_error=ignore")"
 svc badkey "auth required $M key=$S/missing.pem"
 svc dbg "auth required $M $opts debug"
-svc short "auth required $M $opts leeway=0" "account required $M $opts"
+svc short "auth required $M $opts leeway=0" "$(visible account "$opts")"
 svc export "auth required $M $opts export_claims=sub,role,groups,n,absent"
 echo "JWT_CLAIM_absent DEFAULT=forged" >"$S/env.conf"
 svc forged "auth required pam_env.so conffile=$S/env.conf readenv=0" \
@@ -76,7 +76,7 @@ noexp|alice|PAM_AUTH_ERR|missing_claim
 nosub|alice|PAM_AUTH_ERR|missing_claim
 attyp|alice|PAM_AUTH_ERR|typ_not_allowed
 huge|alice|PAM_AUTH_ERR|too_large
-none|alice|PAM_AUTH_ERR|(unsupported_alg|alg_not_allowed)
+none|alice|PAM_AUTH_ERR|(malformed|unsupported_alg|alg_not_allowed)
 password|alice|PAM_AUTH_ERR|malformed
 empty|alice|PAM_AUTH_ERR|malformed
 EOF
@@ -174,8 +174,11 @@ expect jwt alice expired auth PAM_AUTH_ERR expired "without debug"
 decisions | grep -q ' detail='
 ok $((!$?)) "without debug: no detail on a token failure"
 expect dbg alice expired auth PAM_AUTH_ERR expired "debug"
-decisions | grep ' detail=' | grep -q ' alg=ES256 '
-ok $? "debug: detail and the token's alg"
+decisions | grep ' detail=' | grep -q ' len=[0-9]'
+ok $? "debug: a token failure's detail and the token's length"
+expect dbg alice valid auth PAM_SUCCESS ok "debug"
+decisions | grep -q ' alg=ES256 kid="-" iss="https://id.example" exp='
+ok $? "debug: a success shows the token's alg, kid, iss and exp"
 for n in 511 1023 1024 4095; do
     expect jwt alice "cut$n" auth PAM_AUTH_ERR malformed "cut at $n bytes"
     decisions | grep -q "hint=\"token of $n bytes: probably truncated"

@@ -6,6 +6,8 @@
 #   pam_setup                  scratch folder $S, keys in $K, store $DB,
 #                              prerequisites checked (a missing one fails)
 #   svc NAME LINE...           write the service file $S/pam.d/NAME
+#   visible TYPE ARGS...       module lines that make pam_jwtrev's
+#                              PAM_IGNORE visible to the application
 #   mktokens <<EOF ... EOF     token specs (see jwtmaker.py) -> $S/t/*.jwt
 #   drive SVC USER TOK STEP... run pamdrv; stdout in $S/out, log in $S/log
 #   result STEP                what the last drive's STEP returned
@@ -46,6 +48,17 @@ svc() {
     printf '%s\n' "$@" >"$S/pam.d/$name"
 }
 
+# A stack whose only module abstains answers PAM_PERM_DENIED, which hides
+# PAM_IGNORE.  So pam_jwtrev's PAM_IGNORE passes control to pam_debug, which
+# answers PAM_TRY_AGAIN, a code pam_jwtrev never returns; result() reads
+# that as PAM_IGNORE.  Any other code of pam_jwtrev ends the stack.
+visible() {
+    local type=$1
+    shift
+    echo "$type [success=done ignore=ignore default=die] $PAM_JWTREV $*"
+    echo "$type required pam_debug.so auth=try_again acct=try_again"
+}
+
 mktokens() {
     $PY "$JWTMAKER" tokens "$K" "$S/t"
 }
@@ -62,7 +75,7 @@ drive() {
 }
 
 result() {
-    sed -n "s/^$1 //p" "$S/out" | tail -n 1
+    sed -n "s/^$1 //p" "$S/out" | tail -n 1 | sed 's/^PAM_TRY_AGAIN$/PAM_IGNORE/'
 }
 
 decisions() {

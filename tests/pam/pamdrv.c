@@ -42,6 +42,8 @@ static const struct {
     {PAM_MODULE_UNKNOWN, "PAM_MODULE_UNKNOWN"},
     {PAM_SYMBOL_ERR, "PAM_SYMBOL_ERR"},
     {PAM_OPEN_ERR, "PAM_OPEN_ERR"},
+    {PAM_TRY_AGAIN, "PAM_TRY_AGAIN"},
+    {PAM_NEW_AUTHTOK_REQD, "PAM_NEW_AUTHTOK_REQD"},
 };
 
 static const char *

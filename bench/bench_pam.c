@@ -1,0 +1,191 @@
+/*
+ * bench_pam - the cost of one pam_jwtrev authentication in-process, next
+ * to the verification alone.
+ *
+ *   bench_pam pam SERVICE USER TOKENFILE N
+ *       N rounds of pam_start, pam_authenticate, pam_end through the real
+ *       libpam (run under pam_wrapper for a private service file): options,
+ *       keys, store, verification and lookup, as a PAM application pays.
+ *   bench_pam verify KEYFILE TOKENFILE N
+ *       N calls of jwtrev_verify with a key and policy loaded once.
+ *
+ * Prints "ROUNDS MEDIAN_US MIN_US" per operation over 5 rounds of N.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <security/pam_appl.h>
+
+#include "jwtrev.h"
+
+#define ROUNDS 5
+
+static double
+now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static char *
+read_token(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = calloc(1, 16385);
+    size_t n;
+
+    if (f == NULL || buf == NULL) {
+        perror(path);
+        exit(2);
+    }
+    n = fread(buf, 1, 16384, f);
+    fclose(f);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        buf[--n] = '\0';
+    return buf;
+}
+
+static int
+conv(int n, const struct pam_message **msg, struct pam_response **resp,
+     void *token)
+{
+    struct pam_response *r = calloc((size_t)n, sizeof(*r));
+    int i;
+
+    if (r == NULL)
+        return PAM_BUF_ERR;
+    for (i = 0; i < n; i++)
+        if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF)
+            r[i].resp = strdup(token);
+    *resp = r;
+    return PAM_SUCCESS;
+}
+
+/* One round of n authentications; -1 when one is refused. */
+static double
+round_pam(const char *service, const char *user, char *token, long n)
+{
+    struct pam_conv pc = {conv, token};
+    double t0 = now_us();
+    long i;
+
+    for (i = 0; i < n; i++) {
+        pam_handle_t *ph = NULL;
+        int rc = pam_start(service, user, &pc, &ph);
+
+        if (rc == PAM_SUCCESS)
+            rc = pam_authenticate(ph, PAM_SILENT);
+        pam_end(ph, rc);
+        if (rc != PAM_SUCCESS) {
+            fprintf(stderr, "bench_pam: authentication refused (%d)\n", rc);
+            return -1;
+        }
+    }
+    return (now_us() - t0) / (double)n;
+}
+
+/* One round of n verifications with preloaded key and policy. */
+static double
+round_verify(const jwtrev_policy *p, const jwtrev_keyring *kr,
+             const char *token, long n)
+{
+    size_t len = strlen(token);
+    double t0 = now_us();
+    long i;
+
+    for (i = 0; i < n; i++) {
+        jwtrev_token t;
+        jwtrev_error err;
+        int rc;
+
+        memset(&t, 0, sizeof(t));
+        rc = jwtrev_verify(p, kr, token, len, (int64_t)time(NULL), 0, &t, &err);
+
+        jwtrev_token_clear(&t);
+        if (rc != 0) {
+            fprintf(stderr, "bench_pam: verify: %s\n", err.detail);
+            return -1;
+        }
+    }
+    return (now_us() - t0) / (double)n;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static int
+report(double *us)
+{
+    int i;
+
+    for (i = 0; i < ROUNDS; i++)
+        if (us[i] < 0)
+            return 1;
+    qsort(us, ROUNDS, sizeof(*us), cmp_double);
+    printf("%d %.1f %.1f\n", ROUNDS, us[ROUNDS / 2], us[0]);
+    return 0;
+}
+
+static int
+bench_verify(const char *keyfile, char *token, long n)
+{
+    jwtrev_conf c;
+    jwtrev_keyring *kr = NULL;
+    jwtrev_policy *p = NULL;
+    jwtrev_error err;
+    double us[ROUNDS];
+    int i, rc = 1;
+
+    jwtrev_conf_init(&c);
+    if (jwtrev_conf_set(&c, "key", keyfile, &err) != 0 ||
+        jwtrev_keyring_load(&c, &kr, &err) != 0 ||
+        jwtrev_policy_new(&c, &p, &err) != 0) {
+        fprintf(stderr, "bench_pam: %s\n", err.detail);
+        goto done;
+    }
+    for (i = 0; i < ROUNDS; i++)
+        us[i] = round_verify(p, kr, token, n);
+    rc = report(us);
+done:
+    jwtrev_policy_free(p);
+    jwtrev_keyring_free(kr);
+    jwtrev_conf_free(&c);
+    return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+    double us[ROUNDS];
+    char *token;
+    long n = argc > 1 ? atol(argv[argc - 1]) : 0;
+    int i, rc;
+
+    if (n > 0 && argc == 6 && strcmp(argv[1], "pam") == 0) {
+        token = read_token(argv[4]);
+        for (i = 0; i < ROUNDS; i++)
+            us[i] = round_pam(argv[2], argv[3], token, n);
+        rc = report(us);
+    } else if (n > 0 && argc == 5 && strcmp(argv[1], "verify") == 0) {
+        token = read_token(argv[3]);
+        rc = bench_verify(argv[2], token, n);
+    } else {
+        fprintf(stderr, "usage: bench_pam pam SERVICE USER TOKENFILE N\n"
+                        "       bench_pam verify KEYFILE TOKENFILE N\n");
+        return 2;
+    }
+    free(token);
+    return rc;
+}

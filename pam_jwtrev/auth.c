@@ -82,9 +82,11 @@ get_user(struct auth_call *a)
     return pjw_user_name_check(user, &a->d.err);
 }
 
+/* The clock is read after the prompt: the user may have taken a while. */
 static int
-verify_token(struct auth_call *a, int64_t now)
+verify_token(struct auth_call *a)
 {
+    int64_t now = (int64_t)time(NULL);
     size_t len = strlen(a->token);
     int rc;
 
@@ -103,7 +105,6 @@ verify_token(struct auth_call *a, int64_t now)
 static int
 authenticate(struct auth_call *a, int argc, const char **argv)
 {
-    int64_t now = (int64_t)time(NULL);
     int rc = pjw_conf_build(a->pamh, argc, argv, &a->conf, &a->d.err);
 
     a->d.debug = (a->conf.flags & JWTREV_CONF_DEBUG) != 0;
@@ -114,7 +115,7 @@ authenticate(struct auth_call *a, int argc, const char **argv)
     if (rc == 0)
         rc = get_token(a);
     if (rc == 0)
-        rc = verify_token(a, now);
+        rc = verify_token(a);
     if (rc == 0)
         rc = pjw_export_claims(a->pamh, &a->conf, &a->tok, &a->d.err);
     if (rc == 0)

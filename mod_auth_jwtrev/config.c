@@ -22,6 +22,10 @@
 #define JR_CACHE_MAX 100000
 #define JR_CACHE_DEFAULT 256
 
+/* Server and virtual host (RSRC_CONF), sections and .htaccess with
+ * AllowOverride AuthConfig (OR_AUTHCFG). */
+#define JR_WHERE (RSRC_CONF | OR_AUTHCFG)
+
 /* clang-format off */
 const struct jr_optdef jr_optdefs[JR_OPT_COUNT] = {
     [JR_OPT_KEY] = {"AuthJWTKeyFile", "key", JR_OPT_MULTI},
@@ -295,45 +299,45 @@ set_cache_size(cmd_parms *cmd, void *cfg, const char *arg)
 
 const command_rec jr_cmds[] = {
     AP_INIT_ITERATE("AuthJWTKeyFile", set_opt, (void *)(intptr_t)JR_OPT_KEY,
-                    OR_AUTHCFG,
+                    JR_WHERE,
                     "verification key files: PEM public key or certificate, "
                     "JWK or JWKS ([KID#]FILE)"),
     AP_INIT_ITERATE("AuthJWTSecretFile", set_opt,
-                    (void *)(intptr_t)JR_OPT_SECRET, OR_AUTHCFG,
+                    (void *)(intptr_t)JR_OPT_SECRET, JR_WHERE,
                     "raw HMAC secret files"),
     AP_INIT_ITERATE("AuthJWTAlgorithms", set_opt, (void *)(intptr_t)JR_OPT_ALG,
-                    OR_AUTHCFG, "accepted algorithms (allow-list)"),
+                    JR_WHERE, "accepted algorithms (allow-list)"),
     AP_INIT_ITERATE("AuthJWTIssuer", set_opt, (void *)(intptr_t)JR_OPT_ISS,
-                    OR_AUTHCFG, "accepted issuers (exact match)"),
+                    JR_WHERE, "accepted issuers (exact match)"),
     AP_INIT_ITERATE("AuthJWTAudience", set_opt, (void *)(intptr_t)JR_OPT_AUD,
-                    OR_AUTHCFG, "accepted audiences (exact match)"),
+                    JR_WHERE, "accepted audiences (exact match)"),
     AP_INIT_TAKE1("AuthJWTLeeway", set_opt, (void *)(intptr_t)JR_OPT_LEEWAY,
-                  OR_AUTHCFG, "allowed clock skew in seconds (default 60)"),
+                  JR_WHERE, "allowed clock skew in seconds (default 60)"),
     AP_INIT_TAKE1("AuthJWTMaxAge", set_opt, (void *)(intptr_t)JR_OPT_MAX_AGE,
-                  OR_AUTHCFG, "maximum age since iat in seconds"),
+                  JR_WHERE, "maximum age since iat in seconds"),
     AP_INIT_ITERATE("AuthJWTRequireClaims", set_opt,
-                    (void *)(intptr_t)JR_OPT_REQUIRE, OR_AUTHCFG,
+                    (void *)(intptr_t)JR_OPT_REQUIRE, JR_WHERE,
                     "claims that must be present (default exp)"),
     AP_INIT_ITERATE("AuthJWTTypes", set_opt, (void *)(intptr_t)JR_OPT_TYP,
-                    OR_AUTHCFG, "accepted typ header values"),
+                    JR_WHERE, "accepted typ header values"),
     AP_INIT_TAKE1("AuthJWTUserClaim", set_opt,
-                  (void *)(intptr_t)JR_OPT_USER_CLAIM, OR_AUTHCFG,
+                  (void *)(intptr_t)JR_OPT_USER_CLAIM, JR_WHERE,
                   "claim that becomes REMOTE_USER (default sub)"),
     AP_INIT_TAKE1("AuthJWTRevocationDB", set_opt, (void *)(intptr_t)JR_OPT_DB,
-                  OR_AUTHCFG,
+                  JR_WHERE,
                   "revocation store directory, or Off (default "
                   "/var/lib/jwtrev)"),
     AP_INIT_TAKE1("AuthJWTOnDBError", set_opt,
-                  (void *)(intptr_t)JR_OPT_ON_DB_ERROR, OR_AUTHCFG,
+                  (void *)(intptr_t)JR_OPT_ON_DB_ERROR, JR_WHERE,
                   "deny (default) or allow when the store cannot answer"),
-    AP_INIT_TAKE1("AuthJWTCookie", set_cookie, NULL, OR_AUTHCFG,
+    AP_INIT_TAKE1("AuthJWTCookie", set_cookie, NULL, JR_WHERE,
                   "also accept the token from this cookie"),
-    AP_INIT_FLAG("AuthJWTClaimsEnv", set_claims_env, NULL, OR_AUTHCFG,
+    AP_INIT_FLAG("AuthJWTClaimsEnv", set_claims_env, NULL, JR_WHERE,
                  "On: export claims as JWT_CLAIM_<name> and JWT_CLAIMS"),
-    AP_INIT_TAKE1("AuthJWTClaimsHeaders", set_claims_headers, NULL, OR_AUTHCFG,
+    AP_INIT_TAKE1("AuthJWTClaimsHeaders", set_claims_headers, NULL, JR_WHERE,
                   "PREFIX: forward claims as PREFIX<name> request headers; "
                   "Off"),
-    AP_INIT_TAKE1("AuthJWTCacheSize", set_cache_size, NULL, OR_AUTHCFG,
+    AP_INIT_TAKE1("AuthJWTCacheSize", set_cache_size, NULL, JR_WHERE,
                   "verified tokens cached per process (0: off)"),
     {NULL},
 };

@@ -238,6 +238,12 @@ int jr_status(request_rec *r, int rc);
 void jr_logid(const jwtrev_token *t, char *buf, size_t size);
 
 /*
+ * When err has no log id yet: "token-sha256:<16 hex>" of the received
+ * text, for input too broken for the library to name.
+ */
+void jr_logid_text(const char *tok, size_t len, jwtrev_error *err);
+
+/*
  * Log a decision (never the token) and set the JWTREV_REASON note;
  * source names where the token came from, v is the accepted token.
  */

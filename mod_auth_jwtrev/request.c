@@ -335,8 +335,8 @@ jr_check_authn(request_rec *r)
     rc = jr_site_get(dc, r->pool, &site, &err);
     if (rc == 0)
         rc = find_token(r, dc, &tok, &len, &source);
-    if (rc == 0)
-        rc = jr_decide(r, site, tok, len, &v, &err);
+    if (rc == 0 && (rc = jr_decide(r, site, tok, len, &v, &err)) != 0)
+        jr_logid_text(tok, len, &err);
     if (rc == 0) {
         r->user = apr_pstrdup(r->pool, v->tok.user);
         r->ap_auth_type = apr_pstrdup(r->pool, ap_auth_type(r));
@@ -370,8 +370,9 @@ check_password(request_rec *r, const char *user, const char *password)
     dc = ap_get_module_config(r->per_dir_config, &auth_jwtrev_module);
     jwtrev_error_clear(&err);
     rc = jr_site_get(dc, r->pool, &site, &err);
-    if (rc == 0)
-        rc = jr_decide(r, site, password, strlen(password), &v, &err);
+    if (rc == 0 &&
+        (rc = jr_decide(r, site, password, strlen(password), &v, &err)) != 0)
+        jr_logid_text(password, strlen(password), &err);
     if (rc == 0 && strcmp(user, v->tok.user) != 0)
         rc = user_mismatch(&err);
     if (rc == 0)

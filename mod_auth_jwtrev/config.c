@@ -161,13 +161,20 @@ check_value(cmd_parms *cmd, const char *name, const char *value)
 {
     jwtrev_conf c;
     jwtrev_error err;
+    const char *detail = err.detail, *prefix;
     int rc;
 
     jwtrev_conf_init(&c);
     jwtrev_error_clear(&err);
     rc = jwtrev_conf_set(&c, name, value, &err);
     jwtrev_conf_free(&c);
-    return rc == 0 ? NULL : directive_error(cmd, err.detail);
+    if (rc == 0)
+        return NULL;
+    /* The directive names the option already. */
+    prefix = apr_pstrcat(cmd->temp_pool, "option ", name, ": ", NULL);
+    if (strncmp(detail, prefix, strlen(prefix)) == 0)
+        detail += strlen(prefix);
+    return directive_error(cmd, detail);
 }
 
 /* The value as stored: paths resolved, "Off" for the store is NULL. */

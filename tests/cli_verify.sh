@@ -75,6 +75,11 @@ IFS=. read -r h _ s <"$tmp/t.ok"
 IFS=. read -r _ p _ <"$tmp/t.mallory"
 printf '%s.%s.%s\n' "$h" "$p" "$s" >"$tmp/t.tampered"
 
+# jfield FILE EXPR: evaluate a Python expression over the JSON in FILE (j).
+jfield() {
+    $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@" 2>/dev/null
+}
+
 # ---- running verify ----------------------------------------------------
 # v TOKEN_NAME [verify options]: stdin from $tmp/t.TOKEN_NAME; sets rc,
 # out, err and reason (the code of a "rejected:" line).
@@ -263,6 +268,10 @@ v ok --key "$K1" --frobnicate
 is "$rc" 2 "an unknown option: exit 2"
 echo "$err" | grep -q -- "--frobnicate"
 ok $? "the message names the unknown option"
+v ok --key "$K1" -xv
+is "$rc" 2 "an unknown short option: exit 2"
+echo "$err" | grep -q -- "'-x'"
+ok $? "the message names the short option inside its cluster"
 v ok --key
 is "$rc" 2 "an option without its value: exit 2"
 echo "$err" | grep -q -- "--key"
@@ -277,23 +286,58 @@ printf '' >"$tmp/t.empty"
 v empty --key "$K1"
 is "$rc" 2 "no token on standard input: exit 2"
 
-# ---- the store: exit 3, and when it is consulted ----------------------
+# ---- the store: revocations, exit 3, and when it is consulted --------
+# A real store made by the store commands, judged at NOW like the tokens.
+st=$tmp/store
+export JWTREV_NOW=$NOW
+mk rev --iss $ISS --sub alice --aud api --jti rev-1
+"$JWTREV" --db "$st" init >/dev/null &&
+    "$JWTREV" --db "$st" revoke <"$tmp/t.rev" >/dev/null &&
+    "$JWTREV" --db "$st" revoke-key k1 >/dev/null
+ok $? "a store with a revoked token and a revoked key id"
+"$JWTREV" --db "$tmp/subj" init >/dev/null &&
+    "$JWTREV" --db "$tmp/subj" revoke-subject alice --iss $ISS \
+        --before $((NOW + 10)) >/dev/null
+ok $? "a store with a revoked subject"
+unset JWTREV_NOW
+while IFS='|' read -r want tok desc opts; do
+    eval "set -- $opts"
+    expect "$want" "$tok" "$desc" --key "$K1" --now $NOW "$@"
+done <<EOF
+ok|rev|without --db the store is not consulted|
+revoked|rev|--db: a revoked token|--db $st
+ok|ok|--db: a token not revoked|--db $st
+key_revoked|kid|--db: a token of a revoked key id|--db $st --key k1#$K1
+subject_revoked|ok|--db: a token of a revoked subject|--db $tmp/subj
+ok|rev|--signature-only does not consult the store|--db $st --signature-only
+expired|rev|the store is consulted only after the claims passed|--db $st --now $((NOW + 7200))
+bad_signature|tampered|and after the signature|--db $st
+store|ok|--db with a missing store: exit 3|--db $tmp/no-store
+EOF
 v ok --key "$K1" --now $NOW --db "$tmp/no-store"
-is "$rc" 3 "--db with a missing store: exit 3"
-[ -n "$err" ] && [ -z "$out" ]
-ok $? "a store error is a message on stderr, nothing on stdout"
-"$JWTREV" --db "$tmp/no-store" verify --key "$K1" --now $NOW \
-    <"$tmp/t.ok" >/dev/null 2>&1
-is "$?" 3 "the global --db is consulted too"
-printf 'key=%s\ndb=%s\n' "$K1" "$tmp/no-store" >"$tmp/db.conf"
+echo "$err" | grep -q "no-store" && [ -z "$out" ]
+ok $? "a store error names the store on stderr, nothing on stdout"
+"$JWTREV" --db "$st" verify --key "$K1" --now $NOW <"$tmp/t.rev" \
+    >/dev/null 2>"$tmp/err"
+is "$?:$(cut -d: -f1,2 "$tmp/err")" "1:rejected: revoked" \
+    "the global --db is consulted too"
+printf 'key=%s\ndb=%s\n' "$K1" "$st" >"$tmp/db.conf"
+v rev --config "$tmp/db.conf" --now $NOW
+is "$rc:$reason" "1:revoked" "db= in the config file is consulted"
+printf 'key=%s\ndb=%s\non_db_error=ignore\n' "$K1" "$tmp/no-store" \
+    >"$tmp/db.conf"
 v ok --config "$tmp/db.conf" --now $NOW
-is "$rc" 3 "db= in the config file is consulted"
-export JWTREV_DB="$tmp/no-store"
-v ok --key "$K1" --now $NOW
+is "$rc" 3 "on_db_error in the file does not make verify fail open"
+export JWTREV_DB="$st"
+v rev --key "$K1" --now $NOW
 is "$rc" 0 "JWTREV_DB alone does not make verify consult a store"
 unset JWTREV_DB
-v ok --key "$K1" --now $NOW --db "$tmp/no-store" --signature-only
-is "$rc" 0 "--signature-only never opens the store"
+cp -R "$st" "$tmp/open" && chmod o+w "$tmp/open"
+v ok --key "$K1" --now $NOW --db "$tmp/open"
+is "$rc" 3 "a store writable by others: exit 3"
+v rev --key "$K1" --now $NOW --db "$st" --json
+is "$rc $(jfield "$tmp/out" '[j["result"], j["reason"], j["claims"]]')" \
+    "1 ['rejected', 'revoked', None]" "--json revoked"
 
 # ---- token input: stdin, '-', argument, the one-final-newline rule ---
 tok=$(cat "$tmp/t.ok")
@@ -337,10 +381,6 @@ v evil --key "$K1" --iss $ISS --now $NOW
     [ "$reason" = bad_issuer ]
 ok $? "control characters from a claim never reach the terminal"
 
-# jfield FILE EXPR: evaluate a Python expression over the JSON in FILE (j).
-jfield() {
-    $PY -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@" 2>/dev/null
-}
 v ok --key "$K1" --json --now $NOW
 is "$rc $(jfield "$tmp/out" '[j["result"], j["reason"], j["detail"], j["header"]["alg"], j["claims"]["sub"]]')" \
     "0 ['accepted', None, None, 'ES256', 'alice']" "--json accepted"

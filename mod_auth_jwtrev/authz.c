@@ -81,9 +81,11 @@ deny(request_rec *r, const char *scope)
     jr_req *own = jr_req_own(r);
 
     own->authz_challenge = 1;
-    own->scope = scope;
+    if (scope != NULL) /* a later jwt-claim denial keeps what was asked */
+        own->scope = scope;
     apr_table_setn(r->notes, "JWTREV_REASON", "insufficient_scope");
-    jr_set_challenge(r, jr_challenge(r, "insufficient_scope", NULL, scope));
+    jr_set_challenge(r,
+                     jr_challenge(r, "insufficient_scope", NULL, own->scope));
     return AUTHZ_DENIED;
 }
 
@@ -118,8 +120,9 @@ check_scope(request_rec *r, const char *line, const void *parsed)
         return none;
     if (jwtrev_scopes_present(rq->v->tok.claims, w->v, w->n)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      "jwt-scope: all %zu scope(s) granted to %s", w->n,
-                      r->user);
+                      "jwt-scope: all %" APR_SIZE_T_FMT
+                      " scope(s) granted to %s",
+                      w->n, r->user);
         return AUTHZ_GRANTED;
     }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,

@@ -142,7 +142,7 @@ reload(jr_keyset *ks, server_rec *s, const struct jr_stamp *now_stamps)
     memcpy(ks->loaded, now_stamps, ks->nfiles * sizeof(*now_stamps));
     ks->have_failed = 0;
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
-                 "key files changed: reloaded %zu key(s)",
+                 "key files changed: reloaded %" APR_SIZE_T_FMT " key(s)",
                  jwtrev_keyring_count(ring));
 }
 

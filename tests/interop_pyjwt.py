@@ -116,15 +116,21 @@ def jwtrev_to_pyjwt(alg, keys):
 def pyjwt_to_jwtrev(alg, keys, d):
     key, _, (flag, path), pub_jwk = keys[alg]
     claims = claims_now()
-    token = jwt.encode(claims, key, algorithm=alg, headers={"kid": "k1"})
     policy = ["--alg", alg, "--iss", ISS, "--aud", AUD]
-    # A PEM key or secret has no kid of its own: KID#FILE gives it one.
-    verify_opt = [flag, "k1#" + path]
 
-    rc, out, err = run(["verify"] + verify_opt + policy, token + "\n")
+    plain = jwt.encode(claims, key, algorithm=alg)
+    rc, out, err = run(["verify", flag, path] + policy, plain + "\n")
     got = json.loads(out) if rc == 0 else err
     ok(rc == 0 and got == claims,
        "%s: jwtrev verifies the PyJWT token (PEM/secret)" % alg, got)
+
+    token = jwt.encode(claims, key, algorithm=alg, headers={"kid": "k1"})
+    # A PEM key or secret has no kid of its own: KID#FILE gives it one.
+    verify_opt = [flag, "k1#" + path]
+    rc, out, err = run(["verify"] + verify_opt + policy, token)
+    ok(rc == 0 and json.loads(out) == claims,
+       "%s: jwtrev verifies the PyJWT token with a kid (KID#FILE)" % alg,
+       err)
 
     jwk_file = write(os.path.join(d, alg + ".jwk"), json.dumps(
         dict(pub_jwk, kid="k1", alg=alg, use="sig")).encode())

@@ -6,6 +6,12 @@
  * files and the PAM module share one parser.  The command line is applied
  * after --config FILE, as if its options were lines appended to the file:
  * repeatable options add to the file's, the others replace them.
+ *
+ * A revocation store is consulted only when asked for (--db, the global
+ * --db, db= in the file): $JWTREV_DB and the default store serve the
+ * store commands, so verify also works where no store exists.  A store
+ * that was asked for and cannot answer is exit 3, whatever on_db_error
+ * says: the tool explains, it never fails open.
  */
 #include "config.h"
 

@@ -342,55 +342,118 @@ jwtrev_revdb_close(jwtrev_revdb *db)
     free(db);
 }
 
-/* Printable ASCII of at most max bytes of s (for error texts). */
-static void
-clean_text(char *dst, size_t cap, const char *s, size_t len)
-{
-    size_t i, n = len < cap - 1 ? len : cap - 1;
+/*
+ * Building the detail of a rejection by hand: a revoked token is a normal
+ * answer on the request path, and printf-style formatting would cost as
+ * much as the lookup.
+ */
+struct text {
+    char *p;
+    size_t n, cap; /* cap includes the NUL */
+};
 
-    for (i = 0; i < n; i++)
-        dst[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-    dst[n] = '\0';
+/* Append printable ASCII of s ('?' for anything else), cut at the cap. */
+static void
+put(struct text *t, const char *s, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len && t->n + 1 < t->cap; i++)
+        t->p[t->n++] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+    t->p[t->n] = '\0';
+}
+
+static void
+put_str(struct text *t, const char *s)
+{
+    put(t, s, strlen(s));
+}
+
+/* v >= 0 in decimal, zero-padded to width digits. */
+static void
+put_num(struct text *t, int64_t v, int width)
+{
+    char d[24];
+    int n = 0;
+
+    do {
+        d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0 || n < width);
+    put(t, d + sizeof(d) - n, (size_t)n);
+}
+
+static void
+put_time(struct text *t, int64_t when)
+{
+    time_t tt = (time_t)when;
+    struct tm tm;
+
+    if (when < 0 || gmtime_r(&tt, &tm) == NULL) {
+        put_str(t, "?");
+        return;
+    }
+    put_num(t, tm.tm_year + 1900, 4);
+    put_str(t, "-");
+    put_num(t, tm.tm_mon + 1, 2);
+    put_str(t, "-");
+    put_num(t, tm.tm_mday, 2);
+    put_str(t, "T");
+    put_num(t, tm.tm_hour, 2);
+    put_str(t, ":");
+    put_num(t, tm.tm_min, 2);
+    put_str(t, ":");
+    put_num(t, tm.tm_sec, 2);
+    put_str(t, "Z");
 }
 
 /* The rejection naming the entry r: kind, time, reason; no token text. */
 static int
 hit(jwtrev_error *err, int code, const storep_rec *r)
 {
-    char when[32], why[48], what[64], id[41];
-    struct tm tm;
-    time_t t = (time_t)r->e.revoked_at;
+    struct text t;
 
-    if (gmtime_r(&t, &tm) == NULL ||
-        strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(when, sizeof(when), "%lld", (long long)r->e.revoked_at);
-    clean_text(why, sizeof(why), r->e.reason, r->e.reason_len);
+    if (err == NULL)
+        return -code;
+    err->code = code;
+    t.p = err->detail;
+    t.n = 0;
+    t.cap = sizeof(err->detail);
     if (r->e.kind == JWTREV_ENTRY_KEY) {
-        clean_text(id, sizeof(id), (const char *)r->e.id, r->e.id_len);
-        snprintf(what, sizeof(what), "key entry for kid \"%s\"", id);
+        put_str(&t, "key entry for kid \"");
+        put(&t, (const char *)r->e.id, r->e.id_len < 40 ? r->e.id_len : 40);
+        put_str(&t, "\"");
     } else if (r->e.kind == JWTREV_ENTRY_SUBJECT) {
-        snprintf(what, sizeof(what),
-                 "subject entry (tokens issued before %lld)",
-                 (long long)r->e.not_before);
+        put_str(&t, "subject entry (tokens issued before ");
+        put_time(&t, r->e.not_before);
+        put_str(&t, ")");
     } else {
-        snprintf(what, sizeof(what), "%s entry",
-                 r->e.kind == JWTREV_ENTRY_HASH ? "token hash" : "token id");
+        put_str(&t, r->e.kind == JWTREV_ENTRY_HASH ? "token hash entry"
+                                                   : "token id entry");
     }
-    return jwtrevp_fail(err, code, "%s revoked at %s%s%s%s", what, when,
-                        why[0] ? " (" : "", why, why[0] ? ")" : "");
+    put_str(&t, " revoked at ");
+    put_time(&t, r->e.revoked_at);
+    if (r->e.reason_len > 0) {
+        put_str(&t, " (");
+        put(&t, r->e.reason, r->e.reason_len < 64 ? r->e.reason_len : 64);
+        put_str(&t, ")");
+    }
+    return -code;
 }
 
-/* The live entry with key's identity in v: 1 and *out, 0, or an error. */
+/* The live entry with key's identity in v: 1 and *out, 0, or an error.
+ * One hash serves both filters: the delta's is keyed like its base's. */
 static int
 find(const struct view *v, const jwtrev_entry *key, int64_t now,
      storep_rec *out, unsigned char *buf, jwtrev_error *err)
 {
+    uint64_t h = storep_entry_hash(v->base->hkey, key);
     int rc = 0;
 
     if (v->use_delta)
-        rc = storep_file_get(v->delta, key, out, buf, err);
+        rc = storep_file_get(v->delta, key, h, out, buf, err);
     if (rc == 0)
-        rc = storep_file_get(v->base, key, out, buf, err);
+        rc = storep_file_get(v->base, key, h, out, buf, err);
     else if (rc == 1 && (out->flags & STOREP_TOMBSTONE))
         return 0; /* removed since the base was written */
     return rc == 1 ? storep_rec_live(&out->e, now) : rc;

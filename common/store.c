@@ -48,11 +48,12 @@ write_delta(storep_txn *w, jwtrev_error *err)
 
     if (storep_iss_union(NULL, &w->changes, NULL, &iss, &n_iss) != 0)
         return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
-    rc = storep_out_begin(w, "delta.db", iss, n_iss, w->changes.n, &o, err);
+    rc = storep_out_begin(w, "delta.db", w->base->id, iss, n_iss, w->changes.n,
+                          &o, err);
     for (i = 0; rc == 0 && i < w->changes.n; i++)
         rc = storep_out_add(o, w->changes.v[i], err);
     if (rc == 0)
-        rc = storep_out_finish(o, w->base->id, err);
+        rc = storep_out_finish(o, err);
     else
         storep_out_abort(o);
     free(iss);
@@ -82,7 +83,8 @@ current_entry(storep_txn *w, const jwtrev_entry *key, long *idx,
         *out = *w->changes.v[*idx];
         return !(out->flags & STOREP_TOMBSTONE);
     }
-    return storep_file_get(w->base, key, out, valbuf, err);
+    return storep_file_get(w->base, key, storep_entry_hash(w->base->hkey, key),
+                           out, valbuf, err);
 }
 
 static int
@@ -337,9 +339,9 @@ write_empty_delta(storep_txn *w, const unsigned char *base_id,
                   jwtrev_error *err)
 {
     storep_out *o;
-    int rc = storep_out_begin(w, "delta.db", NULL, 0, 0, &o, err);
+    int rc = storep_out_begin(w, "delta.db", base_id, NULL, 0, 0, &o, err);
 
-    return rc == 0 ? storep_out_finish(o, base_id, err) : rc;
+    return rc == 0 ? storep_out_finish(o, err) : rc;
 }
 
 int
@@ -370,12 +372,12 @@ storep_compact(storep_txn *w, const storep_set *batch, int64_t purge_now,
         rc = rc < 0 ? rc : 0;
     }
     if (rc == 0)
-        rc = storep_out_begin(w, "base.db", iss, n_iss, total, &o, err);
+        rc = storep_out_begin(w, "base.db", NULL, iss, n_iss, total, &o, err);
     if (rc == 0)
         rc = merge_into(&m, o, purge_now, p, total, &nd, err);
     if (rc == 0) {
         memcpy(base_id, storep_out_id(o), STOREP_ID_LEN);
-        rc = storep_out_finish(o, NULL, err); /* frees o either way */
+        rc = storep_out_finish(o, err); /* frees o either way */
     } else {
         storep_out_abort(o);
     }

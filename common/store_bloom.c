@@ -8,8 +8,10 @@
  *   8  the id of the file it describes (16 bytes)
  *  24  number of 64-byte blocks, u32 big-endian
  *  28  zero up to byte 64, then the blocks.
- * A key's SipHash-2-4 (keyed with the file id) picks one block with its
- * high half and BLOOM_K bits in it from a mix of the whole hash.
+ * An entry's hash (SipHash-1-3 of kind, issuer and id, keyed with the id
+ * of the base file, so that the base's and the delta's filters share one
+ * hash per lookup) picks one block with its high half and BLOOM_K bits in
+ * it from a mix of the whole hash.
  */
 #include "config.h"
 
@@ -56,33 +58,59 @@ sip_round(uint64_t v[4])
     v[2] = ROTL(v[2], 32);
 }
 
-/* SipHash-2-4 as specified by Aumasson and Bernstein (2012). */
+/* SipHash-c-d as specified by Aumasson and Bernstein (2012). */
 uint64_t
-storep_siphash(uint64_t k0, uint64_t k1, const void *msg, size_t len)
+storep_siphash(int c, int d, const uint64_t key[2], const void *msg, size_t len)
 {
+    uint64_t k0 = key[0], k1 = key[1];
     const unsigned char *p = msg;
     uint64_t v[4] = {k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL,
                      k0 ^ 0x6c7967656e657261ULL, k1 ^ 0x7465646279746573ULL};
     uint64_t m, last = (uint64_t)len << 56;
     size_t i, tail = len & 7;
+    int r;
 
     for (i = 0; i + 8 <= len; i += 8) {
         m = load_le64(p + i);
         v[3] ^= m;
-        sip_round(v);
-        sip_round(v);
+        for (r = 0; r < c; r++)
+            sip_round(v);
         v[0] ^= m;
     }
     while (tail-- > 0)
         last |= (uint64_t)p[i + tail] << (8 * tail);
     v[3] ^= last;
-    sip_round(v);
-    sip_round(v);
+    for (r = 0; r < c; r++)
+        sip_round(v);
     v[0] ^= last;
     v[2] ^= 0xff;
-    for (i = 0; i < 4; i++)
+    for (r = 0; r < d; r++)
         sip_round(v);
     return v[0] ^ v[1] ^ v[2] ^ v[3];
+}
+
+void
+storep_hash_key(const unsigned char *id, uint64_t key[2])
+{
+    key[0] = load_le64(id);
+    key[1] = load_le64(id + 8);
+}
+
+uint64_t
+storep_entry_hash(const uint64_t key[2], const jwtrev_entry *e)
+{
+    unsigned char buf[1 + 4 + 2 * JWTREV_STORE_ID_MAX];
+    size_t n = 5;
+
+    if (e->iss_len > JWTREV_STORE_ID_MAX || e->id_len > JWTREV_STORE_ID_MAX)
+        return 0; /* never stored: any value will do */
+    buf[0] = (unsigned char)e->kind;
+    storep_put_u32(buf + 1, (uint32_t)e->iss_len);
+    if (e->iss_len > 0)
+        memcpy(buf + n, e->iss, e->iss_len);
+    n += e->iss_len;
+    memcpy(buf + n, e->id, e->id_len);
+    return storep_siphash(1, 3, key, buf, n + e->id_len);
 }
 
 /* Offset of the block of hash h among nblocks blocks. */
@@ -101,15 +129,14 @@ next_bit(uint64_t *x)
 }
 
 int
-storep_bloom_maybe(const storep_bloom *b, const void *key, size_t len)
+storep_bloom_maybe(const storep_bloom *b, uint64_t h)
 {
     const unsigned char *blk;
-    uint64_t h, x;
+    uint64_t x;
     unsigned i, bit;
 
     if (b->blocks == NULL)
         return 1;
-    h = storep_siphash(b->k0, b->k1, key, len);
     blk = b->blocks + block_off(b->nblocks, h);
     x = h;
     for (i = 0; i < BLOOM_K; i++) {
@@ -135,8 +162,6 @@ storep_bloom_parse(storep_bloom *b, const unsigned char *buf, size_t len,
         return -1;
     b->blocks = buf + STOREP_BLOOM_HEADER;
     b->nblocks = nblocks;
-    b->k0 = load_le64(id);
-    b->k1 = load_le64(id + 8);
     return 0;
 }
 
@@ -175,9 +200,9 @@ storep_bloom_build_init(storep_bloom_builder *bb, uint64_t n,
 }
 
 void
-storep_bloom_build_add(storep_bloom_builder *bb, const void *key, size_t len)
+storep_bloom_build_add(storep_bloom_builder *bb, uint64_t h)
 {
-    uint64_t h = storep_siphash(bb->b.k0, bb->b.k1, key, len), x = h;
+    uint64_t x = h;
     unsigned char *blk =
         bb->buf + STOREP_BLOOM_HEADER + block_off(bb->b.nblocks, h);
     unsigned i, bit;

@@ -141,9 +141,12 @@ storep_rec_cmp(const jwtrev_entry *a, const jwtrev_entry *b)
 
     if (a->kind != b->kind)
         return a->kind < b->kind ? -1 : 1;
-    c = storep_bytes_cmp(a->iss, a->iss_len, b->iss, b->iss_len);
-    if (c != 0)
-        return c;
+    /* Sets intern issuers: the same pointer is the same issuer. */
+    if (a->iss != b->iss || a->iss_len != b->iss_len) {
+        c = storep_bytes_cmp(a->iss, a->iss_len, b->iss, b->iss_len);
+        if (c != 0)
+            return c;
+    }
     return storep_bytes_cmp(a->id, a->id_len, b->id, b->id_len);
 }
 

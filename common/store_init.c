@@ -134,10 +134,10 @@ make_files(storep_txn *w, jwtrev_error *err)
                                 "%s/base.db is missing but delta.db is "
                                 "there: restore the store from a dump",
                                 w->dir);
-        rc = storep_out_begin(w, "base.db", NULL, 0, 0, &o, err);
+        rc = storep_out_begin(w, "base.db", NULL, NULL, 0, 0, &o, err);
         if (rc == 0) {
             memcpy(id, storep_out_id(o), STOREP_ID_LEN);
-            rc = storep_out_finish(o, NULL, err);
+            rc = storep_out_finish(o, err);
         }
     } else if (!exists(w, "delta.db")) {
         snprintf(path, sizeof(path), "%s/base.db", w->dir);
@@ -149,9 +149,9 @@ make_files(storep_txn *w, jwtrev_error *err)
         return 0;
     }
     if (rc == 0)
-        rc = storep_out_begin(w, "delta.db", NULL, 0, 0, &o, err);
+        rc = storep_out_begin(w, "delta.db", id, NULL, 0, 0, &o, err);
     if (rc == 0)
-        rc = storep_out_finish(o, id, err);
+        rc = storep_out_finish(o, err);
     return rc == 0 ? storep_txn_bump(w, err) : rc;
 }
 

@@ -58,9 +58,9 @@ out_create(storep_out *o, jwtrev_error *err)
 }
 
 int
-storep_out_begin(storep_txn *w, const char *name, const storep_str *iss,
-                 uint32_t n_iss, uint64_t n, storep_out **out,
-                 jwtrev_error *err)
+storep_out_begin(storep_txn *w, const char *name, const unsigned char *base_id,
+                 const storep_str *iss, uint32_t n_iss, uint64_t n,
+                 storep_out **out, jwtrev_error *err)
 {
     storep_out *o = calloc(1, sizeof(*o));
     int rc;
@@ -74,7 +74,10 @@ storep_out_begin(storep_txn *w, const char *name, const storep_str *iss,
     o->fmt.n_iss = n_iss;
     snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.%ld", name, (long)getpid());
     rc = storep_random(o->fmt.id, STOREP_ID_LEN, err);
-    if (rc == 0 && storep_bloom_build_init(&o->bloom, n, o->fmt.id) != 0)
+    /* A delta's filter is keyed like its base's: one hash per lookup. */
+    memcpy(o->fmt.base_id, o->is_delta ? base_id : o->fmt.id, STOREP_ID_LEN);
+    storep_hash_key(o->fmt.base_id, o->fmt.hkey);
+    if (rc == 0 && storep_bloom_build_init(&o->bloom, n, o->fmt.base_id) != 0)
         rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     if (rc == 0)
         rc = out_create(o, err);
@@ -132,7 +135,7 @@ storep_out_add(storep_out *o, const storep_rec *r, jwtrev_error *err)
     ret = o->db->put(o->db, NULL, &dk, &dv, 0);
     if (ret != 0)
         return storep_fail_db(err, o->tmp, "cannot write", ret);
-    storep_bloom_build_add(&o->bloom, k, klen);
+    storep_bloom_build_add(&o->bloom, storep_entry_hash(o->fmt.hkey, &r->e));
     count_entry(o, r);
     memcpy(o->last, k, klen);
     o->last_len = klen;
@@ -163,7 +166,7 @@ put_meta(storep_out *o, const char *name, const void *extra, size_t elen,
 }
 
 static int
-write_meta(storep_out *o, const unsigned char *base_id, jwtrev_error *err)
+write_meta(storep_out *o, jwtrev_error *err)
 {
     unsigned char ver[4], counts[8 * STOREP_NCOUNT], idx[4];
     uint32_t i;
@@ -183,7 +186,7 @@ write_meta(storep_out *o, const unsigned char *base_id, jwtrev_error *err)
             put_meta(o, "iss", idx, 4, o->fmt.iss[i].s, o->fmt.iss[i].len, err);
     }
     if (rc == 0 && o->is_delta)
-        rc = put_meta(o, "base", "", 0, base_id, STOREP_ID_LEN, err);
+        rc = put_meta(o, "base", "", 0, o->fmt.base_id, STOREP_ID_LEN, err);
     if (rc == 0 && o->is_delta)
         rc = put_meta(o, "bloom", "", 0, o->bloom.buf, o->bloom.len, err);
     return rc;
@@ -226,10 +229,9 @@ install_bloom(storep_out *o, jwtrev_error *err)
 }
 
 int
-storep_out_finish(storep_out *o, const unsigned char *base_id,
-                  jwtrev_error *err)
+storep_out_finish(storep_out *o, jwtrev_error *err)
 {
-    int rc = write_meta(o, base_id, err);
+    int rc = write_meta(o, err);
 
     if (rc == 0)
         rc = close_and_sync(o, err);

@@ -88,7 +88,7 @@ int storep_val_decode(const unsigned char *buf, size_t len, storep_rec *r);
 
 /*
  * A blocked Bloom filter: every key sets bits in one 64-byte block, so a
- * probe reads one cache line.  Keyed SipHash-2-4 (key: the file's id)
+ * probe reads one cache line.  Keyed SipHash (key: the base file's id)
  * spreads keys, so nobody can aim at a filter without reading the store.
  */
 #define STOREP_BLOOM_HEADER 64
@@ -96,23 +96,30 @@ int storep_val_decode(const unsigned char *buf, size_t len, storep_rec *r);
 typedef struct storep_bloom {
     const unsigned char *blocks; /* nblocks * 64 bytes; NULL: no filter */
     uint32_t nblocks;
-    uint64_t k0, k1; /* SipHash key */
-    void *map;       /* the sidecar mapping, or NULL */
+    void *map; /* the sidecar mapping, or NULL */
     size_t map_len;
     unsigned char *owned; /* a heap copy, or NULL */
 } storep_bloom;
 
-uint64_t storep_siphash(uint64_t k0, uint64_t k1, const void *msg, size_t len);
+/* SipHash-c-d of msg under the 128-bit key. */
+uint64_t storep_siphash(int c, int d, const uint64_t key[2], const void *msg,
+                        size_t len);
+
+/* The hash key from a base file's id. */
+void storep_hash_key(const unsigned char *id, uint64_t key[2]);
+
+/* The filter hash of an entry's identity (kind, issuer, id). */
+uint64_t storep_entry_hash(const uint64_t key[2], const jwtrev_entry *e);
 
 /*
- * Adopt a serialised filter (header + blocks) of the file id into b,
+ * Adopt a serialised filter (header + blocks) keyed with the id into b,
  * pointing into buf.  -1 when buf is not one.
  */
 int storep_bloom_parse(storep_bloom *b, const unsigned char *buf, size_t len,
                        const unsigned char *id);
 
 /* 0: key is surely absent; 1: maybe present (or no filter). */
-int storep_bloom_maybe(const storep_bloom *b, const void *key, size_t len);
+int storep_bloom_maybe(const storep_bloom *b, uint64_t h);
 
 void storep_bloom_release(storep_bloom *b);
 
@@ -125,8 +132,7 @@ typedef struct storep_bloom_builder {
 
 int storep_bloom_build_init(storep_bloom_builder *bb, uint64_t n,
                             const unsigned char *id);
-void storep_bloom_build_add(storep_bloom_builder *bb, const void *key,
-                            size_t len);
+void storep_bloom_build_add(storep_bloom_builder *bb, uint64_t h);
 void storep_bloom_build_free(storep_bloom_builder *bb);
 
 /* ---- one store file, read-only (store_file.c) -------------------------------
@@ -150,6 +156,7 @@ typedef struct storep_file {
     int is_delta;
     unsigned char id[STOREP_ID_LEN];
     unsigned char base_id[STOREP_ID_LEN]; /* delta: the base it extends */
+    uint64_t hkey[2];                     /* filter hash key: the base's id */
     storep_str *iss;                      /* issuer table, sorted */
     uint32_t n_iss;
     int64_t count[STOREP_NCOUNT]; /* base: entries per kind; delta: net
@@ -193,12 +200,13 @@ int storep_key_decode(const storep_file *f, const unsigned char *buf,
                       size_t len, storep_rec *r);
 
 /*
- * Look up the entry with the identity of key in f.  1: found, *out filled
- * (its reason points into valbuf, STOREP_VAL_MAX bytes); 0: absent;
+ * Look up the entry with the identity of key in f; h is its
+ * storep_entry_hash() under f->hkey.  1: found, *out filled (its reason
+ * points into valbuf, STOREP_VAL_MAX bytes); 0: absent;
  * -JWTREV_ERR_DB_ERROR.  Safe from many threads on a STOREP_OPEN_THREAD
  * file.
  */
-int storep_file_get(const storep_file *f, const jwtrev_entry *key,
+int storep_file_get(const storep_file *f, const jwtrev_entry *key, uint64_t h,
                     storep_rec *out, unsigned char *valbuf, jwtrev_error *err);
 
 /* Walk f's entries in key order (meta records skipped). */
@@ -297,11 +305,12 @@ int storep_txn_bump(storep_txn *w, jwtrev_error *err);
 typedef struct storep_out storep_out;
 
 /*
- * Start name ("base.db" or "delta.db") as a temporary file with the
- * issuer table iss (sorted, unique, borrowed until finish) and a filter
- * sized for about n entries.
+ * Start name ("base.db", or "delta.db" extending the base base_id) as a
+ * temporary file with the issuer table iss (sorted, unique, borrowed
+ * until finish) and a filter sized for about n entries.
  */
-int storep_out_begin(storep_txn *w, const char *name, const storep_str *iss,
+int storep_out_begin(storep_txn *w, const char *name,
+                     const unsigned char *base_id, const storep_str *iss,
                      uint32_t n_iss, uint64_t n, storep_out **out,
                      jwtrev_error *err);
 /* Add the next entry in key order. */
@@ -309,10 +318,9 @@ int storep_out_add(storep_out *o, const storep_rec *r, jwtrev_error *err);
 uint64_t storep_out_count(const storep_out *o);
 /*
  * Write the meta records, sync, and rename into place (a base's filter
- * first); frees o either way.  A delta records base_id as its base.
+ * first); frees o either way.
  */
-int storep_out_finish(storep_out *o, const unsigned char *base_id,
-                      jwtrev_error *err);
+int storep_out_finish(storep_out *o, jwtrev_error *err);
 void storep_out_abort(storep_out *o);
 /* The id the file will carry. */
 const unsigned char *storep_out_id(const storep_out *o);

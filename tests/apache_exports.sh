@@ -1,6 +1,7 @@
 #!/bin/sh
-# mod_auth_jwtrev.so exports only its module record, and `make install`
-# leaves exactly mod_auth_jwtrev.so in apxs's module directory.
+# mod_auth_jwtrev.so exports only its module record, `make install`
+# leaves exactly mod_auth_jwtrev.so in apxs's module directory, and
+# mod_auth_jwtrev(8) documents every directive, provider and handler.
 . "$top_srcdir/tests/tap.sh"
 set -u
 S=$(mktemp -d /tmp/jwtrev-apache-exports.XXXXXX)
@@ -23,4 +24,16 @@ make -s -C "$top_builddir" DESTDIR="$S/root" install-apachemodLTLIBRARIES \
 ok $? "make install of the module"
 is "$(ls "$S/root$moddir")" mod_auth_jwtrev.so \
     "the module directory holds exactly mod_auth_jwtrev.so"
+
+page="$top_srcdir/man/mod_auth_jwtrev.8"
+names=$(sed -n 's/.*AP_INIT_[A-Z0-9]*("\(AuthJWT[A-Za-z]*\)".*/\1/p' \
+    "$top_srcdir/mod_auth_jwtrev/config.c")
+[ "$(printf '%s\n' "$names" | wc -l)" -ge 16 ]
+ok $? "the directives are found in config.c"
+for name in $names "AuthType Bearer" "Require jwt-claim" "Require jwt-scope" \
+    "AuthBasicProvider jwt" "SetHandler jwtrev-logout" \
+    "SetHandler jwtrev-logout-all"; do
+    grep -q "^\.It Ic $name\( \|\$\)" "$page"
+    ok $? "mod_auth_jwtrev.8 documents $name"
+done
 done_testing

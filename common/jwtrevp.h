@@ -69,6 +69,8 @@ typedef struct jwtrevp_key {
     EVP_MD *md;        /* the alg's hash, fetched once (NULL for EdDSA) */
     EVP_MAC_CTX *hmac; /* HMAC keyed with secret; each call dups it */
     size_t sig_len;    /* the exact signature length k->alg takes */
+    EVP_MD_CTX *vtpl;  /* DigestVerify set up for pkey and alg (PSS
+                          parameters included); each call copies it */
 } jwtrevp_key;
 
 /* With a kid: the one key whose kid equals it byte for byte, or NULL. */

@@ -146,6 +146,13 @@ int jwtrevp_jwk_private(const json_t *jwk, const jwtrevp_loadctx *lc,
 
 /* ---- signatures (sig.c) ------------------------------------------------- */
 
+/*
+ * Prepare a bound key (alg, pkey or secret set) for jwtrevp_sig_verify:
+ * fetch the hash, key an HMAC context or set up a DigestVerify context
+ * that each verification copies.  0 or -JWTREV_ERR_INTERNAL.
+ */
+int jwtrevp_key_prepare(jwtrevp_key *k);
+
 /* The group order of an ES* algorithm's curve, big-endian, sig_len / 2
  * bytes long; NULL for other algorithms. */
 const unsigned char *jwtrevp_ec_order(jwtrev_alg alg);

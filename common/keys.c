@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
@@ -54,6 +53,7 @@ jwtrevp_key_clear(jwtrevp_key *k)
     OPENSSL_clear_free(k->secret, k->secret_len);
     EVP_MD_free(k->md);
     EVP_MAC_CTX_free(k->hmac);
+    EVP_MD_CTX_free(k->vtpl);
     memset(k, 0, sizeof(*k));
 }
 
@@ -103,38 +103,6 @@ keylist_push(jwtrevp_keylist *kl, jwtrevp_key *k)
     return 0;
 }
 
-/*
- * Make verification cheap: fetch the hash once and key an HMAC context
- * once; each verification only duplicates the prepared context.
- */
-static int
-key_prepare(jwtrevp_key *k)
-{
-    const jwtrevp_alginfo *ai = jwtrevp_alg_info(k->alg);
-    OSSL_PARAM params[2];
-    EVP_MAC *mac = NULL;
-    int rc = -JWTREV_ERR_INTERNAL;
-
-    if (ai->md != NULL && (k->md = EVP_MD_fetch(NULL, ai->md, NULL)) == NULL)
-        goto done;
-    k->sig_len = ai->sig_len ? ai->sig_len : (size_t)EVP_PKEY_get_size(k->pkey);
-    if (ai->family == JWTREVP_FAM_HMAC) {
-        if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
-            (k->hmac = EVP_MAC_CTX_new(mac)) == NULL)
-            goto done;
-        params[0] = OSSL_PARAM_construct_utf8_string(
-            OSSL_MAC_PARAM_DIGEST, (char *)(uintptr_t)ai->md, 0);
-        params[1] = OSSL_PARAM_construct_end();
-        if (!EVP_MAC_init(k->hmac, k->secret, k->secret_len, params))
-            goto done;
-    }
-    rc = 0;
-done:
-    EVP_MAC_free(mac);
-    ERR_clear_error();
-    return rc;
-}
-
 int
 jwtrevp_keylist_add(jwtrevp_keylist *kl, jwtrevp_key *k, jwtrevp_keytype t,
                     int alg_given, const jwtrevp_loadctx *lc, int *used)
@@ -162,7 +130,7 @@ jwtrevp_keylist_add(jwtrevp_keylist *kl, jwtrevp_key *k, jwtrevp_keytype t,
     rc = 0;
     if (!JWTREV_ALGSET_HAS(lc->allowed, k->alg))
         goto done; /* not usable here; the file may still have others */
-    if (key_prepare(k) != 0 || keylist_push(kl, k) != 0) {
+    if (jwtrevp_key_prepare(k) != 0 || keylist_push(kl, k) != 0) {
         rc = jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL,
                           "%s: out of memory preparing a key", lc->name);
         goto done;

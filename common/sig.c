@@ -6,8 +6,10 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/rsa.h>
@@ -162,29 +164,67 @@ jwtrevp_rsa_params(EVP_PKEY_CTX *pctx, jwtrev_alg alg, EVP_MD *md)
            EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, (int)ai->md_len) == 1;
 }
 
+/*
+ * Copying the prepared context skips what DigestVerifyInit costs per call
+ * (a few microseconds: fetching the signature method, building its
+ * context).  The copy only reads k->vtpl, which takes it as const, so
+ * threads may share it (openssl-threads(7)).
+ */
 static int
 verify_pkey(const jwtrevp_key *k, const unsigned char *msg, size_t msg_len,
             const unsigned char *sig, size_t sig_len)
 {
-    const jwtrevp_alginfo *ai = jwtrevp_alg_info(k->alg);
     EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-    EVP_PKEY_CTX *pctx = NULL;
     int rc = -JWTREV_ERR_INTERNAL;
 
-    if (mctx == NULL)
-        return rc;
-    if (EVP_DigestVerifyInit_ex(mctx, &pctx,
-                                ai->md ? EVP_MD_get0_name(k->md) : NULL, NULL,
-                                NULL, k->pkey, NULL) != 1)
-        goto done;
-    if (!jwtrevp_rsa_params(pctx, k->alg, k->md))
-        goto done;
-    rc = EVP_DigestVerify(mctx, sig, sig_len, msg, msg_len) == 1
-             ? 0
-             : -JWTREV_ERR_BAD_SIGNATURE;
-done:
+    if (mctx != NULL && EVP_MD_CTX_copy_ex(mctx, k->vtpl) == 1) {
+        /* one-shot: the final step need not keep the context usable */
+        EVP_MD_CTX_set_flags(mctx, EVP_MD_CTX_FLAG_FINALISE);
+        rc = EVP_DigestVerify(mctx, sig, sig_len, msg, msg_len) == 1
+                 ? 0
+                 : -JWTREV_ERR_BAD_SIGNATURE;
+    }
     EVP_MD_CTX_free(mctx);
     return rc;
+}
+
+static int
+prepare_hmac(jwtrevp_key *k, const char *md)
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    OSSL_PARAM params[2];
+    int ok;
+
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+                                                 (char *)(uintptr_t)md, 0);
+    params[1] = OSSL_PARAM_construct_end();
+    ok = mac != NULL && (k->hmac = EVP_MAC_CTX_new(mac)) != NULL &&
+         EVP_MAC_init(k->hmac, k->secret, k->secret_len, params) == 1;
+    EVP_MAC_free(mac);
+    return ok;
+}
+
+int
+jwtrevp_key_prepare(jwtrevp_key *k)
+{
+    const jwtrevp_alginfo *ai = jwtrevp_alg_info(k->alg);
+    EVP_PKEY_CTX *pctx = NULL;
+    int ok;
+
+    if (ai->md != NULL && (k->md = EVP_MD_fetch(NULL, ai->md, NULL)) == NULL)
+        return -JWTREV_ERR_INTERNAL;
+    if (ai->family == JWTREVP_FAM_HMAC) {
+        k->sig_len = ai->sig_len;
+        ok = prepare_hmac(k, ai->md);
+    } else {
+        k->sig_len =
+            ai->sig_len ? ai->sig_len : (size_t)EVP_PKEY_get_size(k->pkey);
+        ok = (k->vtpl = EVP_MD_CTX_new()) != NULL &&
+             EVP_DigestVerifyInit(k->vtpl, &pctx, k->md, NULL, k->pkey) == 1 &&
+             jwtrevp_rsa_params(pctx, k->alg, k->md);
+    }
+    ERR_clear_error();
+    return ok ? 0 : -JWTREV_ERR_INTERNAL;
 }
 
 static int

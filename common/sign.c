@@ -68,15 +68,17 @@ pairwise_ok(const jwtrev_signkey *k)
     unsigned char sig[1024];
     size_t sig_len = sizeof(sig);
     jwtrevp_key vk = {0};
+    int ok;
 
     vk.alg = k->alg;
     vk.pkey = k->pkey;
-    vk.md = k->md;
-    vk.sig_len = jwtrevp_alg_info(k->alg)->sig_len;
-    if (vk.sig_len == 0)
-        vk.sig_len = (size_t)EVP_PKEY_get_size(k->pkey);
-    return sign_bytes(k, msg, sizeof(msg), sig, &sig_len) == 0 &&
-           jwtrevp_sig_verify(&vk, msg, sizeof(msg), sig, sig_len) == 0;
+    if (!EVP_PKEY_up_ref(vk.pkey))
+        return 0;
+    ok = jwtrevp_key_prepare(&vk) == 0 &&
+         sign_bytes(k, msg, sizeof(msg), sig, &sig_len) == 0 &&
+         jwtrevp_sig_verify(&vk, msg, sizeof(msg), sig, sig_len) == 0;
+    jwtrevp_key_clear(&vk);
+    return ok;
 }
 
 /* Read the key material of path into k; *type and *jwk_alg (or -1). */

@@ -2,11 +2,12 @@
  * test_sig.c - jwtrevp_sig_verify at the edges of SECURITY.md 18-23: HMAC
  * tags cut or extended, RSA signatures a byte short or long, PSS with
  * another salt length or MGF1 hash, ECDSA in DER, r or s zero or >= n,
- * high-S (accepted), Ed25519 with S >= L; and the OpenSSL error queue left
- * empty after every call.
+ * high-S (accepted), Ed25519 with S >= L; the OpenSSL error queue left
+ * empty after every call; and threads sharing the keys (SECURITY.md 34).
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -441,6 +442,53 @@ test_orders(void)
     }
 }
 
+#define THREADS 4
+#define THREAD_ROUNDS 25
+
+/* Every sample, as it is and with its last bit flipped, many times over;
+ * counts outcomes that differ from a single thread's. */
+static void *
+hammer(void *arg)
+{
+    size_t *wrong = arg, r, i;
+    struct sample bad;
+    int rc;
+
+    for (r = 0; r < THREAD_ROUNDS; r++) {
+        for (i = 0; i < 8; i++) {
+            const struct sample *s = &samples[i];
+            bad = *s;
+            bad.sig[bad.sig_len - 1] ^= 1;
+            rc = jwtrevp_sig_verify(s->key, s->msg, s->msg_len, s->sig,
+                                    s->sig_len);
+            *wrong += rc != 0;
+            rc = jwtrevp_sig_verify(bad.key, bad.msg, bad.msg_len, bad.sig,
+                                    bad.sig_len);
+            *wrong += rc != BAD;
+        }
+    }
+    *wrong += ERR_peek_error() != 0;
+    return NULL;
+}
+
+static void
+test_threads(void)
+{
+    pthread_t t[THREADS];
+    size_t wrong[THREADS] = {0}, total = 0;
+    int i, started = 0;
+
+    for (i = 0; i < THREADS; i++)
+        started += pthread_create(&t[i], NULL, hammer, &wrong[i]) == 0;
+    for (i = 0; i < started; i++)
+        pthread_join(t[i], NULL);
+    for (i = 0; i < THREADS; i++)
+        total += wrong[i];
+    ok(started == THREADS && total == 0,
+       "%d threads x %d rounds over shared keys: %zu wrong outcomes", THREADS,
+       THREAD_ROUNDS, total);
+}
+
 int
 main(void)
 {
@@ -468,6 +516,7 @@ main(void)
            cases[i].what);
     }
     test_orders();
+    test_threads();
     for (i = 0; i < nrings; i++)
         jwtrev_keyring_free(rings[i]);
     return tap_done();

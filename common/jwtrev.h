@@ -211,7 +211,13 @@ int jwtrev_keyring_new(jwtrev_algset algs, jwtrev_keyring **out);
 /*
  * Add the keys of a file: PEM public key, PEM X.509 certificate, JWK or
  * JWKS (detected from the content).  A refused key, or a file that yields
- * no usable key, is config_error naming the file and the reason.
+ * no usable key, is config_error naming the file and the reason; the ring
+ * is then unchanged.
+ *
+ * path may be "KID#FILE": when it names no existing file and holds a '#',
+ * the part before the first '#' is the kid of the keys of FILE that have
+ * none (PEM keys, certificates, JWKs without one), so that tokens carrying
+ * a kid can select them; a JWK whose own kid differs is config_error.
  */
 int jwtrev_keyring_add_file(jwtrev_keyring *kr, const char *path,
                             jwtrev_error *err);
@@ -220,7 +226,10 @@ int jwtrev_keyring_add_file(jwtrev_keyring *kr, const char *path,
 int jwtrev_keyring_add_mem(jwtrev_keyring *kr, const char *data, size_t len,
                            const char *name, jwtrev_error *err);
 
-/* Add a raw HMAC secret file (one trailing newline is stripped). */
+/*
+ * Add a raw HMAC secret file: its bytes (binary allowed) less one final
+ * "\n" or "\r\n".  "KID#FILE" as for jwtrev_keyring_add_file.
+ */
 int jwtrev_keyring_add_secret_file(jwtrev_keyring *kr, const char *path,
                                    jwtrev_error *err);
 

@@ -62,22 +62,27 @@ static int
 put_env(pam_handle_t *pamh, const char *name, const char *text,
         jwtrev_error *err)
 {
-    char *entry = NULL;
-    int n, rc;
+    char *var = NULL, *entry = NULL;
+    int rc = 0, prc;
 
-    if (text != NULL)
-        n = asprintf(&entry, ENV_PREFIX "%s=%s", name, text);
-    else
-        n = asprintf(&entry, ENV_PREFIX "%s", name);
-    if (n < 0)
+    if (asprintf(&var, ENV_PREFIX "%s", name) < 0)
         return pjw_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
-    rc = pam_putenv(pamh, entry);
+    /* Remove only what is set: libpam logs an error for an unset name. */
+    if (text == NULL && pam_getenv(pamh, var) == NULL)
+        goto done;
+    if (text != NULL && asprintf(&entry, "%s=%s", var, text) < 0) {
+        entry = NULL;
+        rc = pjw_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    prc = pam_putenv(pamh, entry != NULL ? entry : var);
+    if (prc != PAM_SUCCESS)
+        rc = pjw_fail(err, JWTREV_ERR_INTERNAL, "pam_putenv: %s",
+                      pam_strerror(pamh, prc));
+done:
     free(entry);
-    /* Removing a variable that was never set is not an error. */
-    if (rc != PAM_SUCCESS && !(text == NULL && rc == PAM_BAD_ITEM))
-        return pjw_fail(err, JWTREV_ERR_INTERNAL, "pam_putenv: %s",
-                        pam_strerror(pamh, rc));
-    return 0;
+    free(var);
+    return rc;
 }
 
 /*

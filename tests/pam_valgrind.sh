@@ -24,13 +24,24 @@ svc jwt "auth required $M $opts" "$(visible account "$opts")"
 svc broken "auth required $M key=$S/missing.pem"
 svc nodb "auth required $M key=$K/jwks.json db=$S/missing"
 
-# pam_wrapper's deep binding confuses valgrind; its man page says to disable it.
+# pam_wrapper's deep binding confuses valgrind; its man page says to disable
+# it.  Under valgrind pam_wrapper also sets itself up more than once and
+# leaves copies of the service files in /tmp/pam.? (marked with the pid):
+# remove those of our run.
 vg() {
+    local pid rc d
     LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_DISABLE_DEEPBIND=1 \
         PAM_WRAPPER_SERVICE_DIR="$S/pam.d" \
         valgrind -q --error-exitcode=99 --leak-check=full \
         --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-        "$PAMDRV" "$@" >"$S/out" 2>"$S/vg.log"
+        "$PAMDRV" "$@" >"$S/out" 2>"$S/vg.log" &
+    pid=$!
+    wait $pid
+    rc=$?
+    for d in /tmp/pam.?; do
+        [ "$(cat "$d/pid" 2>/dev/null)" = "$pid" ] && rm -rf "$d"
+    done
+    return $rc
 }
 
 # service | token | steps | expected results

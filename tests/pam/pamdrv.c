@@ -121,6 +121,19 @@ print_env(pam_handle_t *ph)
     free(env);
 }
 
+/*
+ * The commands are helpers (jwtrev, mv), not PAM applications: without
+ * pam_wrapper, which leaves its scratch copy of the service files behind
+ * in processes that _exit (dash does).
+ */
+static int
+run_command(const char *cmd)
+{
+    unsetenv("LD_PRELOAD");
+    unsetenv("PAM_WRAPPER");
+    return system(cmd);
+}
+
 /* Run one step; 0, or -1 for an unknown step or an unreadable file. */
 static int
 run_step(pam_handle_t *ph, struct conv_data *cd, const char *step)
@@ -144,7 +157,7 @@ run_step(pam_handle_t *ph, struct conv_data *cd, const char *step)
     else if (strncmp(step, "user:", 5) == 0)
         printf("user %s\n", pam_name(pam_set_item(ph, PAM_USER, step + 5)));
     else if (strncmp(step, "sh:", 3) == 0)
-        printf("sh %d\n", system(step + 3));
+        printf("sh %d\n", run_command(step + 3));
     else
         return -1;
     fflush(stdout);

@@ -210,6 +210,7 @@ test_refused(void)
     for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
         fixture(refused[i].file, path, sizeof(path));
         jwtrev_error_clear(&err);
+        sk = NULL;
         rc = jwtrev_signkey_load(path, refused[i].flags, refused[i].alg, &sk,
                                  &err);
         ok(rc == -JWTREV_ERR_CONFIG_ERROR && sk == NULL &&
@@ -217,6 +218,7 @@ test_refused(void)
                strstr(err.detail, refused[i].why) != NULL &&
                ERR_peek_error() == 0,
            "signing key %s refused: %s", refused[i].file, err.detail);
+        jwtrev_signkey_free(sk);
     }
 }
 

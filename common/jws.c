@@ -2,13 +2,15 @@
  * jws.c - the decision pipeline up to the revocation lookup (DESIGN.md 1,
  * SECURITY.md 1-12, 16-17, 24-28):
  *
- *   size cap -> split and character check -> SHA-256 of the signing input
- *   -> strict base64url of all three segments -> header JSON -> header
- *   rules -> key selection -> signature -> payload JSON -> claims
+ *   size cap -> split -> SHA-256 of the signing input -> strict
+ *   base64url of all three segments (no whitespace, control or other
+ *   characters) -> header JSON -> header rules -> key selection ->
+ *   signature -> payload JSON -> claims
  *
- * Each step either passes or gives the token its one reason.  The token
- * is read in one pass; its three segments are decoded into one buffer,
- * and each JSON text is parsed once.
+ * Each step either passes or gives the token its one reason.  The strict
+ * decoder is what checks the token's bytes; the three segments are
+ * decoded into one buffer, the signing input is hashed once, and each
+ * JSON text is parsed once.
  */
 #include "config.h"
 
@@ -46,48 +48,75 @@ is_b64url_char(unsigned char ch)
            (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
 }
 
+/*
+ * The detail for a segment the decoder refused (SECURITY 3-4): the first
+ * byte outside the alphabet says what is wrong.  Only failures come here.
+ */
 static int
-bad_char(unsigned char ch, jwtrev_error *err)
+bad_segment(const char *seg, size_t len, const char *name, jwtrev_error *err)
 {
+    size_t i;
+    unsigned char ch;
+
+    for (i = 0; i < len && is_b64url_char((unsigned char)seg[i]); i++)
+        ;
+    ch = i < len ? (unsigned char)seg[i] : 0;
+    if (i == len)
+        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
+                            "the %s is not canonical base64url", name);
     if (ch <= ' ' || ch == 0x7f)
         return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                            "whitespace or a control character in the token");
-    if (ch == '{')
+                            "whitespace or a control character in the %s",
+                            name);
+    if (ch == '=')
         return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                            "JWS JSON serialization is not accepted");
+                            "base64 padding in the %s", name);
     return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                        "a character outside base64url in the token");
+                        "a character outside base64url in the %s", name);
 }
 
-/* SECURITY 1-3: length, exactly three segments, base64url bytes only. */
+static int
+bad_split(const char *token, size_t len, jwtrev_error *err)
+{
+    size_t i, dots = 0;
+
+    for (i = 0; i < len; i++)
+        dots += token[i] == '.';
+    if (len > 0 && token[0] == '{')
+        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
+                            "JWS JSON serialization is not accepted");
+    if (dots == 4)
+        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
+                            "JWE (five segments) is not accepted");
+    return jwtrevp_fail(err, JWTREV_ERR_MALFORMED, "%zu segments, not three",
+                        dots + 1);
+}
+
+/*
+ * SECURITY 1-2: the length, then exactly three segments with a header
+ * and a signature.  The bytes of each segment are judged by the strict
+ * decoder (SECURITY 3-4), which refuses anything outside base64url.
+ */
 static int
 split(const char *token, size_t len, size_t max, struct segments *sg,
       jwtrev_error *err)
 {
-    const unsigned char *u = (const unsigned char *)token;
-    size_t i, start = 0, dots = 0;
+    const char *end = token + len, *d1, *d2 = NULL;
 
     if (len > max)
         return jwtrevp_fail(err, JWTREV_ERR_TOO_LARGE,
                             "%zu bytes, more than %zu", len, max);
-    for (i = 0; i < len; i++) {
-        if (u[i] == '.') {
-            if (++dots < 3) {
-                sg->s[dots - 1] = token + start;
-                sg->len[dots - 1] = i - start;
-                start = i + 1;
-            }
-        } else if (!is_b64url_char(u[i])) {
-            return bad_char(u[i], err);
-        }
-    }
-    if (dots != 2)
-        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                            dots == 4 ? "JWE (five segments) is not accepted"
-                                      : "%zu segments, not three",
-                            dots + 1);
-    sg->s[2] = token + start;
-    sg->len[2] = len - start;
+    d1 = memchr(token, '.', len);
+    if (d1 != NULL)
+        d2 = memchr(d1 + 1, '.', (size_t)(end - d1 - 1));
+    if (d2 == NULL || memchr(d2 + 1, '.', (size_t)(end - d2 - 1)) != NULL)
+        return bad_split(token, len, err);
+    sg->s[0] = token;
+    sg->len[0] = (size_t)(d1 - token);
+    sg->s[1] = d1 + 1;
+    sg->len[1] = (size_t)(d2 - d1 - 1);
+    sg->s[2] = d2 + 1;
+    sg->len[2] = (size_t)(end - d2 - 1);
     if (sg->len[0] == 0 || sg->len[2] == 0)
         return jwtrevp_fail(err, JWTREV_ERR_MALFORMED, "empty %s segment",
                             sg->len[0] == 0 ? "header" : "signature");
@@ -115,9 +144,7 @@ decode(const struct segments *sg, jwtrev_token *t, struct decoded *d,
     for (i = 0; i < 3; i++) {
         if (jwtrevp_b64url_decode(sg->s[i], sg->len[i], dst[i], &n[i]) != 0) {
             free(buf);
-            return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                                "the %s is not canonical base64url",
-                                segment_names[i]);
+            return bad_segment(sg->s[i], sg->len[i], segment_names[i], err);
         }
     }
     buf[n[1]] = '\0';

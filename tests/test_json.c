@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_ref.h"
 #include "jwtrevp.h"
 #include "tap.h"
 
@@ -56,6 +57,7 @@ static const struct json_case cases[] = {
     {"{\"\\u0000\":1}", 0, 0, "a NUL escape in a name"},
     {"{\"a\":\"x\0y\"}", 10, 0, "a raw NUL byte in a string"},
     {"{}\0", 3, 0, "a NUL byte after the object"},
+    {"{\"a\":2\0}", 8, 0, "a NUL byte after a number (jansson 2.14 takes it)"},
     {"{\"a\":\"\x01\"}", 0, 0, "a raw control character in a string"},
     {"{\"a\":\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"}", 0, 1,
      "brackets inside a string do not count as depth"},
@@ -143,11 +145,89 @@ test_length_bound(void)
     json_decref(v);
 }
 
+/*
+ * The library reads JSON itself, into jansson values: for each text it
+ * must accept exactly what jansson's parser (with the same rules)
+ * accepts, and build an equal tree.  fuzz_json does the same at random.
+ */
+static const char *const diff_texts[] = {
+    "{\"a\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"}",
+    "{\"a\":\"\\u0041\\u00e9\\u20AC\\uFFFF\\ud83d\\ude00\"}",
+    "{\"\\u00e9t\\u00e9\":1,\"\xc3\xa9t\xc3\xa9 \":2}",
+    "{\"a\":\"\\ud83d\"}",
+    "{\"a\":\"\\ud83d\\u0041\"}",
+    "{\"a\":\"\\ude00\"}",
+    "{\"a\":\"\\u12\"}",
+    "{\"a\":\"\\x41\"}",
+    "{\"a\":\"\\U0041\"}",
+    "{\"a\":\"\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\"}",
+    "{\"a\":\"\xf4\x90\x80\x80\"}",
+    "{\"a\":\"\xe0\x9f\xbf\"}",
+    "{\"a\":\"\xc1\xbf\"}",
+    "{\"a\":\"\x7f\"}",
+    "{\"a\":0,\"b\":-0,\"c\":-0.0,\"d\":1.5e3,\"e\":1E-3}",
+    "{\"a\":9223372036854775807,\"b\":-9223372036854775808}",
+    "{\"a\":9223372036854775808}",
+    "{\"a\":-9223372036854775809}",
+    "{\"a\":1e308,\"b\":1e-400,\"c\":123456789012345678901234567890.5}",
+    "{\"a\":1.}",
+    "{\"a\":.5}",
+    "{\"a\":1e}",
+    "{\"a\":1e+}",
+    "{\"a\":-}",
+    "{\"a\":+1}",
+    "{\"a\":0x10}",
+    "{\"a\":1 2}",
+    "{\"a\":[1,[2,[3,{}]],\"x\",true,false,null]}",
+    "{\"a\":tru}",
+    "{\"a\":nulll}",
+    "{\"a\":True}",
+    "{\"\":\"\"}",
+    "{\"a\" :1 , \"b\":\n2\r}\t",
+    "{\"a\":1}\f",
+    "\xef\xbb\xbf{}",
+    "{\"a\":1,\"b\":2,\"a\\u0000\":3}",
+    "{\"a\":{\"x\":1},\"b\":{\"x\":1}}",
+    "{\"a\":\"unterminated}",
+    "{\"a\"}",
+    "{\"a\":}",
+    "{1:2}",
+    "{\"a\":1,,\"b\":2}",
+    "{\"a\":[1,,2]}",
+    "{\"a\":[1 2]}",
+    "{\"a\":[}",
+};
+
+static void
+test_differential(void)
+{
+    json_t *ours, *ref;
+    size_t i;
+    int agree = 0, n = (int)(sizeof(diff_texts) / sizeof(diff_texts[0]));
+
+    for (i = 0; i < sizeof(diff_texts) / sizeof(diff_texts[0]); i++) {
+        const char *t = diff_texts[i];
+        int rc = jwtrevp_json_parse_object(t, strlen(t), &ours);
+        ref = json_ref_parse(t, strlen(t));
+        if ((rc == 0) == (ref != NULL) &&
+            (ref == NULL || json_equal(ours, ref)))
+            agree++;
+        else
+            tap_diag("differs from jansson (%s): %s",
+                     rc == 0 ? "accepted" : "refused", t);
+        if (rc == 0)
+            json_decref(ours);
+        json_decref(ref);
+    }
+    ok(agree == n, "%d/%d texts read as jansson reads them", agree, n);
+}
+
 int
 main(void)
 {
     test_table();
     test_depth();
     test_length_bound();
+    test_differential();
     return tap_done();
 }

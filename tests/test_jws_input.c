@@ -31,6 +31,7 @@ splice(const char *tok, size_t pos, size_t del, const char *ins, size_t ins_len,
 
 enum where {
     AT_START,
+    END_HDR,
     AT_END,
     AFTER_DOT1,
     IN_HDR,
@@ -68,7 +69,7 @@ static const struct mut_case muts[] = {
     {"four segments", AT_END, 0, ".QQ", 0, JWTREV_ERR_MALFORMED},
     {"five segments (JWE)", AT_END, 0, ".QQ.QQ", 0, JWTREV_ERR_MALFORMED},
     {"a trailing dot", AT_END, 0, ".", 0, JWTREV_ERR_MALFORMED},
-    {"padding after the header", AFTER_DOT1, 0, "=", 0, JWTREV_ERR_MALFORMED},
+    {"padding after the header", END_HDR, 0, "=", 0, JWTREV_ERR_MALFORMED},
     {"padding after the signature", AT_END, 0, "==", 0, JWTREV_ERR_MALFORMED},
     {"'+' of standard base64", IN_PAYLOAD, 1, "+", 0, JWTREV_ERR_MALFORMED},
     {"'/' of standard base64", IN_SIG, 1, "/", 0, JWTREV_ERR_MALFORMED},
@@ -89,6 +90,8 @@ position(const char *tok, enum where at)
     switch (at) {
     case AT_START:
         return 0;
+    case END_HDR:
+        return (size_t)(d1 - tok);
     case AFTER_DOT1:
         return (size_t)(d1 - tok) + 1;
     case IN_HDR:
@@ -167,6 +170,47 @@ test_texts(void)
                    -JWTREV_ERR_MALFORMED &&
                err.logid[0] == '\0',
            "malformed, no log id: %s", texts[i].why);
+}
+
+struct detail_case {
+    enum where at;
+    const char *ins;
+    const char *detail; /* in err.detail */
+};
+
+static const struct detail_case details[] = {
+    {AT_END, " ", "whitespace or a control character in the signature"},
+    {IN_HDR, "\x01", "whitespace or a control character in the header"},
+    {END_HDR, "=", "base64 padding in the header"},
+    {IN_PAYLOAD, "+", "a character outside base64url in the payload"},
+    {AT_END, ".QQ.QQ", "JWE (five segments) is not accepted"},
+    {AT_END, ".QQ", "4 segments, not three"},
+};
+
+/* The detail an operator reads says what is wrong, and where. */
+static void
+test_details(void)
+{
+    char *base = tok_json(HS, FIX_VALID, &fx.sg[S_K1]), *tok;
+    jwtrev_token t;
+    jwtrev_error err;
+    size_t i, len;
+
+    for (i = 0; i < sizeof(details) / sizeof(details[0]); i++) {
+        tok = splice(base, position(base, details[i].at), 0, details[i].ins,
+                     strlen(details[i].ins), &len);
+        ok(fix_verify(P_ALL, tok, len, 0, &t, &err) == -JWTREV_ERR_MALFORMED &&
+               strcmp(err.detail, details[i].detail) == 0,
+           "detail: %s", details[i].detail);
+        if (strcmp(err.detail, details[i].detail) != 0)
+            tap_diag("got: %s", err.detail);
+        free(tok);
+    }
+    ok(fix_verify(P_ALL, "{\"payload\":\"\"}", 14, 0, &t, &err) ==
+               -JWTREV_ERR_MALFORMED &&
+           strcmp(err.detail, "JWS JSON serialization is not accepted") == 0,
+       "detail: JWS JSON serialization is not accepted");
+    free(base);
 }
 
 /* SECURITY 17: the same header JSON in other bytes is another token. */
@@ -262,6 +306,7 @@ main(void)
     fix_setup();
     test_mutations();
     test_texts();
+    test_details();
     test_signing_input();
     test_length();
     test_trailing_bits();

@@ -1,7 +1,7 @@
 /*
  * keyp.h - names shared by the key files of libjwtrev (alg.c, keys.c,
- * keycheck.c, pem.c, jwk.c, sig.c, sign.c) and their unit tests.  The rest
- * of the library sees keys only through jwtrevp.h.
+ * keyfile.c, keycheck.c, pem.c, jwk.c, sig.c, sign.c) and their unit
+ * tests.  The rest of the library sees keys only through jwtrevp.h.
  */
 #ifndef JWTREV_KEYP_H
 #define JWTREV_KEYP_H
@@ -52,7 +52,8 @@ jwtrev_alg jwtrevp_alg_default(jwtrevp_keytype t);
  */
 jwtrev_alg jwtrevp_alg_bind(jwtrevp_keytype t, jwtrev_algset allowed);
 
-/* ---- loading context and refusals (keys.c) ----------------------------------
+/* ---- loading context and refusals (keys.c, keyfile.c)
+ * ----------------------------------
  */
 
 /* Where a key comes from, for binding and for error texts. */
@@ -101,6 +102,15 @@ int jwtrevp_key_set_kid(jwtrevp_key *k, const char *kid, size_t len);
  * *len + 1)).  Errors are config_error naming the file.
  */
 int jwtrevp_read_file(const char *path, size_t max, char **out, size_t *len,
+                      jwtrev_error *err);
+
+/*
+ * "KID#FILE": when path names no existing file and holds a '#', the part
+ * before the first '#' is a kid for the keys of FILE that have none.  On
+ * success *file points into path and *kid is NULL or a string the caller
+ * frees with OPENSSL_free.
+ */
+int jwtrevp_split_kid(const char *path, char **kid, const char **file,
                       jwtrev_error *err);
 
 /* Strip one final "\n" or "\r\n" from a secret of *len bytes. */

@@ -10,8 +10,8 @@
  * the revocation store, exactly as for a fresh verification.
  *
  * Shape: set-associative with JR_WAYS entries per set, least recently
- * used replaced, one mutex per set (threads of the event MPM rarely meet
- * on the same set).  The number of entries is fixed at creation.
+ * used replaced, one lock per set.  The number of entries is fixed at
+ * creation.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,12 +24,14 @@
 
 struct jr_slot {
     jr_verified *v;
-    uint64_t used; /* the set's tick at the last hit */
+    uint64_t used; /* the set's tick at the last hit; atomic */
 };
 
+/* Lookups take the lock shared (a hit only touches atomics), so threads
+ * sending the same token do not queue; inserts take it exclusively. */
 struct jr_set {
-    pthread_mutex_t lock;
-    uint64_t tick;
+    pthread_rwlock_t lock;
+    uint64_t tick; /* atomic */
     struct jr_slot slot[JR_WAYS];
 };
 
@@ -64,12 +66,25 @@ jr_verified_release(jr_verified *v)
     free(v);
 }
 
+/* SHA-256, fetched once before any request (an implicit fetch per call
+ * costs a provider lookup); read-only afterwards, shared by threads. */
+static EVP_MD *sha256;
+
+void
+jr_cache_init(void)
+{
+    if (sha256 == NULL)
+        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 int
 jr_token_digest(const char *tok, size_t len, unsigned char out[32])
 {
     unsigned int n = 0;
 
-    if (EVP_Digest(tok, len, out, &n, EVP_sha256(), NULL) != 1 || n != 32)
+    if (EVP_Digest(tok, len, out, &n, sha256 ? sha256 : EVP_sha256(), NULL) !=
+            1 ||
+        n != 32)
         return -JWTREV_ERR_INTERNAL;
     return 0;
 }
@@ -93,7 +108,7 @@ jr_cache_create(size_t entries)
         return NULL;
     }
     for (i = 0; i < c->nsets; i++)
-        pthread_mutex_init(&c->sets[i].lock, NULL);
+        pthread_rwlock_init(&c->sets[i].lock, NULL);
     return c;
 }
 
@@ -110,26 +125,26 @@ jr_verified *
 jr_cache_get(jr_cache *c, const unsigned char digest[32], uint64_t generation)
 {
     struct jr_set *set = set_for(c, digest);
-    jr_verified *hit = NULL, *stale = NULL;
+    jr_verified *hit = NULL;
     size_t i;
 
-    pthread_mutex_lock(&set->lock);
+    pthread_rwlock_rdlock(&set->lock);
     for (i = 0; i < c->ways; i++) {
         struct jr_slot *s = &set->slot[i];
 
         if (s->v == NULL || memcmp(s->v->digest, digest, 32) != 0)
             continue;
-        if (s->v->generation != generation) {
-            stale = s->v; /* verified with keys no longer in force */
-            s->v = NULL;
-            break;
+        /* Verified with keys no longer in force: a miss; the fresh
+         * verification's jr_cache_put replaces the slot. */
+        if (s->v->generation == generation) {
+            __atomic_store_n(
+                &s->used, __atomic_add_fetch(&set->tick, 1, __ATOMIC_RELAXED),
+                __ATOMIC_RELAXED);
+            hit = verified_ref(s->v);
         }
-        s->used = ++set->tick;
-        hit = verified_ref(s->v);
         break;
     }
-    pthread_mutex_unlock(&set->lock);
-    jr_verified_release(stale);
+    pthread_rwlock_unlock(&set->lock);
     return hit;
 }
 
@@ -141,7 +156,7 @@ jr_cache_put(jr_cache *c, jr_verified *v)
     jr_verified *old;
     size_t i;
 
-    pthread_mutex_lock(&set->lock);
+    pthread_rwlock_wrlock(&set->lock);
     for (i = 0; i < c->ways; i++) {
         struct jr_slot *s = &set->slot[i];
 
@@ -154,7 +169,7 @@ jr_cache_put(jr_cache *c, jr_verified *v)
     }
     old = victim->v;
     victim->v = verified_ref(v);
-    victim->used = ++set->tick;
-    pthread_mutex_unlock(&set->lock);
+    victim->used = __atomic_add_fetch(&set->tick, 1, __ATOMIC_RELAXED);
+    pthread_rwlock_unlock(&set->lock);
     jr_verified_release(old);
 }

@@ -32,10 +32,15 @@ struct jr_keyset {
     jwtrev_conf conf; /* keys, secrets and algs only; owned */
     size_t nfiles;    /* files watched: the keys, then the secrets */
     const char **paths;
-    pthread_mutex_t lock;     /* guards everything below */
-    jwtrev_keyring *ring;     /* never NULL once created */
-    uint64_t generation;      /* unique per ring in this process */
-    time_t checked;           /* second of the last stat pass */
+    /* Requests take ring_lock shared to reference the ring; a reload
+     * takes it exclusively to swap it.  check_lock lets one thread at a
+     * time run the stat pass (the others go on with the current ring)
+     * and guards the stamps. */
+    pthread_rwlock_t ring_lock;
+    jwtrev_keyring *ring; /* never NULL once created */
+    uint64_t generation;  /* unique per ring in this process */
+    pthread_mutex_t check_lock;
+    time_t checked;           /* second of the last stat pass; atomic */
     struct jr_stamp *loaded;  /* what ring was loaded from */
     struct jr_stamp *pending; /* a change seen at the last pass */
     struct jr_stamp *failed;  /* a change that did not load (logged) */
@@ -123,7 +128,7 @@ settled(const jr_keyset *ks, const struct jr_stamp *s, time_t now)
 static void
 reload(jr_keyset *ks, server_rec *s, const struct jr_stamp *now_stamps)
 {
-    jwtrev_keyring *ring = NULL;
+    jwtrev_keyring *ring = NULL, *old;
     jwtrev_error err;
 
     jwtrev_error_clear(&err);
@@ -136,9 +141,12 @@ reload(jr_keyset *ks, server_rec *s, const struct jr_stamp *now_stamps)
                      jwtrev_reason(err.code), err.detail);
         return;
     }
-    jwtrev_keyring_free(ks->ring);
+    pthread_rwlock_wrlock(&ks->ring_lock);
+    old = ks->ring;
     ks->ring = ring;
     ks->generation = next_generation();
+    pthread_rwlock_unlock(&ks->ring_lock);
+    jwtrev_keyring_free(old); /* requests still using it hold a reference */
     memcpy(ks->loaded, now_stamps, ks->nfiles * sizeof(*now_stamps));
     ks->have_failed = 0;
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s,
@@ -146,7 +154,7 @@ reload(jr_keyset *ks, server_rec *s, const struct jr_stamp *now_stamps)
                  jwtrev_keyring_count(ring));
 }
 
-/* The once-per-second pass; called with ks->lock held. */
+/* The once-per-second pass; called with ks->check_lock held. */
 static void
 check_files(jr_keyset *ks, server_rec *s, time_t now)
 {
@@ -175,14 +183,18 @@ jr_keyset_ring(jr_keyset *ks, server_rec *s, jwtrev_keyring **ring,
 {
     time_t now = time(NULL);
 
-    pthread_mutex_lock(&ks->lock);
-    if (now != ks->checked) {
-        ks->checked = now;
-        check_files(ks, s, now);
+    if (__atomic_load_n(&ks->checked, __ATOMIC_RELAXED) != now &&
+        pthread_mutex_trylock(&ks->check_lock) == 0) {
+        if (ks->checked != now) {
+            __atomic_store_n(&ks->checked, now, __ATOMIC_RELAXED);
+            check_files(ks, s, now);
+        }
+        pthread_mutex_unlock(&ks->check_lock);
     }
+    pthread_rwlock_rdlock(&ks->ring_lock);
     *ring = jwtrev_keyring_ref(ks->ring);
     *generation = ks->generation;
-    pthread_mutex_unlock(&ks->lock);
+    pthread_rwlock_unlock(&ks->ring_lock);
 }
 
 /* The registry key: the allow-list, then the files in order. */
@@ -255,7 +267,8 @@ keyset_new(const char *const *keys, size_t nkeys, const char *const *secrets,
     ks->pending = apr_pcalloc(keysets_pool, sz);
     ks->failed = apr_pcalloc(keysets_pool, sz);
     ks->cur = apr_pcalloc(keysets_pool, sz);
-    pthread_mutex_init(&ks->lock, NULL);
+    pthread_rwlock_init(&ks->ring_lock, NULL);
+    pthread_mutex_init(&ks->check_lock, NULL);
     ks->generation = next_generation();
     ks->checked = time(NULL);
     *out = ks;

@@ -18,9 +18,16 @@ pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 }
 
 static void
+child_init(apr_pool_t *pchild, server_rec *s)
+{
+    jr_child_init();
+}
+
+static void
 register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* Forged claim headers go before anything else reads them. */
     ap_hook_header_parser(jr_header_parser, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_check_authn(jr_check_authn, NULL, NULL, APR_HOOK_MIDDLE,

@@ -126,6 +126,9 @@ typedef struct jr_site {
 /* Create the process state; called once, from pre_config. */
 void jr_process_init(apr_pool_t *process_pool);
 
+/* Forget store handles a child might have inherited (child_init). */
+void jr_child_init(void);
+
 /*
  * The compiled site for a merged configuration, built on first use in
  * this process.  A configuration error is config_error with the detail.
@@ -176,6 +179,9 @@ typedef struct jr_verified {
 
 jr_verified *jr_verified_new(void);
 void jr_verified_release(jr_verified *v);
+
+/* Prepare what the cache needs; called once, before any request. */
+void jr_cache_init(void);
 
 /* SHA-256 of the token text (the cache key: never the signing input). */
 int jr_token_digest(const char *tok, size_t len, unsigned char out[32]);

@@ -15,7 +15,6 @@
  */
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "apr_hash.h"
 #include "apr_strings.h"
@@ -26,9 +25,9 @@
 
 struct jr_store {
     const char *dir;
-    pthread_mutex_t lock; /* guards the fields below */
-    jwtrev_revdb *db;     /* NULL until opened in this process */
-    pid_t pid;            /* the process that opened db */
+    jwtrev_revdb *db;     /* NULL until opened in this process; once set
+                             read without the lock (atomic) */
+    pthread_mutex_t lock; /* guards opening and the fields below */
     time_t retry_at;      /* after a failed open: not before this */
     jwtrev_error failure; /* why the last open failed */
 };
@@ -45,6 +44,7 @@ jr_process_init(apr_pool_t *process_pool)
     apr_allocator_t *alloc;
 
     (void)process_pool;
+    jr_cache_init();
     if (sites_pool != NULL)
         return; /* a restart in the same parent: keep what is built */
     if (apr_allocator_create(&alloc) != APR_SUCCESS ||
@@ -210,31 +210,51 @@ jr_site_get(const jr_dir_conf *dc, apr_pool_t *scratch, const jr_site **out,
 static int
 store_handle(jr_store *st, time_t now, jwtrev_revdb **out, jwtrev_error *err)
 {
+    jwtrev_revdb *db = __atomic_load_n(&st->db, __ATOMIC_ACQUIRE);
     int rc = 0;
 
+    if (db != NULL) {
+        *out = db;
+        return 0;
+    }
     pthread_mutex_lock(&st->lock);
-    if (st->db != NULL && st->pid != getpid())
-        st->db = NULL; /* inherited across fork: never use, never close */
-    if (st->db == NULL && now < st->retry_at) {
+    if ((db = st->db) == NULL && now < st->retry_at) {
         *err = st->failure;
         rc = -JWTREV_ERR_DB_ERROR;
-    } else if (st->db == NULL) {
+    } else if (db == NULL) {
         jwtrev_error_clear(&st->failure);
-        rc = jwtrev_revdb_open(st->dir, &st->db, &st->failure);
-        if (rc != 0) {
-            st->db = NULL;
+        if (jwtrev_revdb_open(st->dir, &db, &st->failure) != 0) {
             st->retry_at = now + 1;
+            st->failure.code = JWTREV_ERR_DB_ERROR; /* fail closed */
             *err = st->failure;
-            rc = -JWTREV_ERR_DB_ERROR; /* whatever the cause: fail closed */
-            err->code = JWTREV_ERR_DB_ERROR;
+            rc = -JWTREV_ERR_DB_ERROR;
         } else {
-            st->pid = getpid();
+            __atomic_store_n(&st->db, db, __ATOMIC_RELEASE);
         }
     }
-    if (rc == 0)
-        *out = st->db;
     pthread_mutex_unlock(&st->lock);
+    if (rc == 0)
+        *out = db;
     return rc;
+}
+
+/*
+ * A child starts without store handles: one opened before the fork (never
+ * done: the parent serves no requests) must not be shared, nor closed.
+ */
+void
+jr_child_init(void)
+{
+    apr_hash_index_t *hi;
+
+    if (stores == NULL)
+        return;
+    for (hi = apr_hash_first(NULL, stores); hi; hi = apr_hash_next(hi)) {
+        jr_store *st = apr_hash_this_val(hi);
+
+        st->db = NULL;
+        st->retry_at = 0;
+    }
 }
 
 int

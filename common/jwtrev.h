@@ -175,10 +175,12 @@ void jwtrev_conf_init(jwtrev_conf *c);
 void jwtrev_conf_free(jwtrev_conf *c);
 
 /*
- * Set one option by name; value is NULL for a flag.  Repeatable options
- * append; list options (alg, require, typ, export_claims) take commas or
- * spaces.  Unknown names, missing or bad values: config_error naming the
- * option.  "config" is not handled here (see jwtrev_conf_load_file).
+ * Set one option by name; value is NULL for a flag.  key, secret, iss and
+ * aud are repeatable and append; every other option replaces what an
+ * earlier one set, and list options (alg, require, typ, export_claims)
+ * take commas or spaces (an empty require= requires nothing).  Unknown
+ * names, missing or bad values: config_error naming the option, and c is
+ * unchanged.  "config" is not handled here (see jwtrev_conf_load_file).
  */
 int jwtrev_conf_set(jwtrev_conf *c, const char *name, const char *value,
                     jwtrev_error *err);
@@ -187,10 +189,12 @@ int jwtrev_conf_set(jwtrev_conf *c, const char *name, const char *value,
 int jwtrev_conf_set_word(jwtrev_conf *c, const char *word, jwtrev_error *err);
 
 /*
- * Read a config file: one name=value per line, '#' comments, blank lines.
- * With JWTREV_CONF_FILE_STRICT the file must be a regular file owned by
- * root and not writable by group or others (PAM).  Errors name the file
- * and the line.
+ * Read a config file: one name=value (or flag) per line, full-line '#'
+ * comments, blank lines, whitespace around names and values ignored.  A
+ * symbolic link is refused; with JWTREV_CONF_FILE_STRICT the file must be
+ * a regular file owned by root and not writable by group or others
+ * (PAM).  Errors name the file and the line.  Options apply as they are
+ * read: after a failure, drop c.
  */
 #define JWTREV_CONF_FILE_STRICT 0x01u
 int jwtrev_conf_load_file(jwtrev_conf *c, const char *path, unsigned flags,
@@ -267,7 +271,9 @@ typedef struct jwtrev_token {
     const char *kid; /* header kid, or NULL */
     const char *iss, *sub, *jti;
     const char *user;      /* the policy's user claim, or NULL */
-    int64_t exp, nbf, iat; /* valid when has_* */
+    int64_t exp, nbf, iat; /* valid when has_*; whole seconds: exp and
+                              nbf rounded up, iat down, so that "now <
+                              exp + leeway" and "iat < T" stay exact */
     int has_exp, has_nbf, has_iat;
     unsigned char sighash[32]; /* SHA-256 of the received header.payload */
 } jwtrev_token;

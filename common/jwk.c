@@ -116,8 +116,7 @@ jwk_alg(const json_t *jwk, const jwtrevp_loadctx *lc, int *alg)
     return 0;
 }
 
-/* ---- RSA ------------------------------------------------------------------
- */
+/* ---- RSA ----------------------------------------------------------------- */
 
 /* JWK members and the OpenSSL parameters they become; public ones first. */
 static const struct {
@@ -186,8 +185,7 @@ rsa_key(const json_t *jwk, jwk_purpose want, const jwtrevp_loadctx *lc,
     return rc;
 }
 
-/* ---- EC -------------------------------------------------------------------
- */
+/* ---- EC ------------------------------------------------------------------ */
 
 static const struct {
     const char *crv, *group;
@@ -200,8 +198,7 @@ static const struct {
 
 /* The uncompressed point 04 || x || y of a JWK on curve c. */
 static int
-ec_point(const json_t *jwk, size_t c, const jwtrevp_loadctx *lc,
-         unsigned char *pt)
+ec_point(const json_t *jwk, int c, const jwtrevp_loadctx *lc, unsigned char *pt)
 {
     unsigned char *x = NULL, *y = NULL;
     size_t xlen = 0, ylen = 0, flen = ec_curves[c].len;
@@ -223,6 +220,19 @@ ec_point(const json_t *jwk, size_t c, const jwtrevp_loadctx *lc,
     return rc;
 }
 
+/* The index of crv in ec_curves, or -1. */
+static int
+ec_curve(const char *crv)
+{
+    size_t c;
+
+    for (c = 0; crv != NULL && c < sizeof(ec_curves) / sizeof(ec_curves[0]);
+         c++)
+        if (strcmp(crv, ec_curves[c].crv) == 0)
+            return (int)c;
+    return -1;
+}
+
 static int
 ec_key(const json_t *jwk, jwk_purpose want, const jwtrevp_loadctx *lc,
        EVP_PKEY **out)
@@ -231,14 +241,10 @@ ec_key(const json_t *jwk, jwk_purpose want, const jwtrevp_loadctx *lc,
     unsigned char pt[1 + 2 * 66], *d = NULL;
     OSSL_PARAM_BLD *bld = NULL;
     BIGNUM *bn = NULL;
-    size_t c, dlen = 0;
-    int rc;
+    int c = ec_curve(crv), rc;
+    size_t dlen = 0;
 
-    for (c = 0; crv != NULL && c < sizeof(ec_curves) / sizeof(ec_curves[0]);
-         c++)
-        if (strcmp(crv, ec_curves[c].crv) == 0)
-            break;
-    if (crv == NULL || c == sizeof(ec_curves) / sizeof(ec_curves[0]))
+    if (c < 0)
         return jwtrevp_refuse(lc,
                               "EC JWK curve %.20s is not supported "
                               "(P-256, P-384, P-521)",
@@ -272,8 +278,7 @@ done:
     return rc;
 }
 
-/* ---- OKP (RFC 8037) -------------------------------------------------------
- */
+/* ---- OKP (RFC 8037) ------------------------------------------------------ */
 
 static int
 okp_key(const json_t *jwk, jwk_purpose want, const jwtrevp_loadctx *lc,
@@ -320,8 +325,7 @@ done:
     return rc;
 }
 
-/* ---- one key --------------------------------------------------------------
- */
+/* ---- one key ------------------------------------------------------------- */
 
 /*
  * The key material of jwk: a checked asymmetric key in *pkey, or for oct
@@ -390,7 +394,7 @@ jwk_one(const json_t *jwk, int in_set, jwtrevp_keylist *kl,
 {
     jwtrevp_key k = {0};
     jwtrevp_keytype type;
-    int rc, alg, used;
+    int rc, alg;
 
     if (!json_is_object(jwk))
         return jwtrevp_refuse(lc, "JWK is not a JSON object");
@@ -406,7 +410,7 @@ jwk_one(const json_t *jwk, int in_set, jwtrevp_keylist *kl,
         jwtrevp_key_clear(&k);
         return rc;
     }
-    return jwtrevp_keylist_add(kl, &k, type, alg, lc, &used);
+    return jwtrevp_keylist_add(kl, &k, type, alg, lc);
 }
 
 /* SECURITY.md 15: one set never holds both secret and public keys. */

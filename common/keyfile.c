@@ -134,7 +134,8 @@ jwtrevp_secret_check(const unsigned char *s, size_t len,
 
     if (len == 0)
         return jwtrevp_refuse(lc, "empty HMAC secret");
-    while (i < len && strchr(" \t\r\n", s[i]) != NULL && s[i] != '\0')
+    while (i < len &&
+           (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
         i++;
     /* Public key material is no secret: as an HMAC key it would let
      * anyone forge tokens (SECURITY.md 14). */

@@ -8,8 +8,7 @@
 
 #include "jwtrevp.h"
 
-/* ---- algorithms (alg.c) ---------------------------------------------------
- */
+/* ---- algorithms (alg.c) -------------------------------------------------- */
 
 /* What a key is, as far as algorithm binding cares (SECURITY.md 13-14). */
 typedef enum jwtrevp_keytype {
@@ -52,9 +51,7 @@ jwtrev_alg jwtrevp_alg_default(jwtrevp_keytype t);
  */
 jwtrev_alg jwtrevp_alg_bind(jwtrevp_keytype t, jwtrev_algset allowed);
 
-/* ---- loading context and refusals (keys.c, keyfile.c)
- * ----------------------------------
- */
+/* ---- loading context, refusals, files (keys.c, keyfile.c) -------------- */
 
 /* Where a key comes from, for binding and for error texts. */
 typedef struct jwtrevp_loadctx {
@@ -78,13 +75,13 @@ typedef struct jwtrevp_keylist {
 
 /*
  * Complete k (pkey or secret, kid set; alg_given < 0 when the source names
- * none): bind it, refuse an alg that does not fit t, prepare what
- * verification needs, and append it to kl.  A key whose algorithm is not
- * allowed is dropped (*used = 0) without error.  In every case k's
- * contents are taken over (and freed when not kept).
+ * none): bind it, refuse an alg that does not fit t or a secret shorter
+ * than the hash, prepare what verification needs, and append it to kl.  A
+ * key whose algorithm is not allowed is dropped without error.  In every
+ * case k's contents are taken over (kept in kl or freed).
  */
 int jwtrevp_keylist_add(jwtrevp_keylist *kl, jwtrevp_key *k, jwtrevp_keytype t,
-                        int alg_given, const jwtrevp_loadctx *lc, int *used);
+                        int alg_given, const jwtrevp_loadctx *lc);
 void jwtrevp_keylist_free(jwtrevp_keylist *kl);
 
 /* Free what a key owns and zero it. */
@@ -123,8 +120,7 @@ void jwtrevp_secret_trim(const char *buf, size_t *len);
 int jwtrevp_secret_check(const unsigned char *s, size_t len,
                          const jwtrevp_loadctx *lc);
 
-/* ---- asymmetric key checks (keycheck.c) ------------------------------------
- */
+/* ---- asymmetric key checks (keycheck.c) ---------------------------------- */
 
 /*
  * The type of pk after the loader's rules (SECURITY.md 15): RSA 2048-8192
@@ -134,8 +130,7 @@ int jwtrevp_secret_check(const unsigned char *s, size_t len,
 int jwtrevp_pkey_type(EVP_PKEY *pk, const jwtrevp_loadctx *lc,
                       jwtrevp_keytype *out);
 
-/* ---- PEM (pem.c) and JWK (jwk.c) --------------------------------------------
- */
+/* ---- PEM (pem.c) and JWK (jwk.c) ----------------------------------------- */
 
 /* Public keys and certificates of a PEM text into kl. */
 int jwtrevp_pem_public(const char *data, size_t len, jwtrevp_keylist *kl,

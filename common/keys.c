@@ -80,34 +80,39 @@ jwtrevp_keylist_free(jwtrevp_keylist *kl)
     memset(kl, 0, sizeof(*kl));
 }
 
-/* Append k (taking its contents over); 0 or -JWTREV_ERR_INTERNAL. */
+/* Room for extra more keys in kl; 0 or -JWTREV_ERR_INTERNAL. */
 static int
-keylist_push(jwtrevp_keylist *kl, jwtrevp_key *k)
+keylist_reserve(jwtrevp_keylist *kl, size_t extra)
 {
     jwtrevp_key *v;
-    size_t cap;
+    size_t cap = kl->cap ? kl->cap : 4;
 
-    if (kl->n == kl->cap) {
-        cap = kl->cap ? kl->cap * 2 : 4;
-        v = OPENSSL_realloc(kl->v, cap * sizeof(*v));
-        if (v == NULL)
-            return -JWTREV_ERR_INTERNAL;
-        kl->v = v;
-        kl->cap = cap;
-    }
+    while (cap < kl->n + extra)
+        cap *= 2;
+    if (cap == kl->cap)
+        return 0;
+    if ((v = OPENSSL_realloc(kl->v, cap * sizeof(*v))) == NULL)
+        return -JWTREV_ERR_INTERNAL;
+    kl->v = v;
+    kl->cap = cap;
+    return 0;
+}
+
+/* Append k, taking its contents over; room must have been reserved. */
+static void
+keylist_move(jwtrevp_keylist *kl, jwtrevp_key *k)
+{
     kl->v[kl->n++] = *k;
     memset(k, 0, sizeof(*k));
-    return 0;
 }
 
 int
 jwtrevp_keylist_add(jwtrevp_keylist *kl, jwtrevp_key *k, jwtrevp_keytype t,
-                    int alg_given, const jwtrevp_loadctx *lc, int *used)
+                    int alg_given, const jwtrevp_loadctx *lc)
 {
     const jwtrevp_alginfo *ai;
     int rc;
 
-    *used = 0;
     if (alg_given >= 0 && !jwtrevp_alg_fits((jwtrev_alg)alg_given, t)) {
         rc = jwtrevp_refuse(lc, "alg %s does not fit the %s key",
                             jwtrev_alg_name((jwtrev_alg)alg_given),
@@ -127,12 +132,12 @@ jwtrevp_keylist_add(jwtrevp_keylist *kl, jwtrevp_key *k, jwtrevp_keytype t,
     rc = 0;
     if (!JWTREV_ALGSET_HAS(lc->allowed, k->alg))
         goto done; /* not usable here; the file may still have others */
-    if (jwtrevp_key_prepare(k) != 0 || keylist_push(kl, k) != 0) {
+    if (jwtrevp_key_prepare(k) != 0 || keylist_reserve(kl, 1) != 0) {
         rc = jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL,
                           "%s: out of memory preparing a key", lc->name);
         goto done;
     }
-    *used = 1;
+    keylist_move(kl, k);
 done:
     jwtrevp_key_clear(k);
     return rc;
@@ -227,7 +232,6 @@ static int
 ring_take(jwtrev_keyring *kr, jwtrevp_keylist *kl, const jwtrevp_loadctx *lc)
 {
     size_t i, j;
-    int rc;
 
     if (kl->n == 0)
         return jwtrevp_refuse(lc, "no usable key (none is meant for "
@@ -245,10 +249,10 @@ ring_take(jwtrev_keyring *kr, jwtrevp_keylist *kl, const jwtrevp_loadctx *lc)
                                   "key",
                                   kid_shown(k));
     }
-    for (i = 0; i < kl->n; i++) {
-        if ((rc = keylist_push(&kr->keys, &kl->v[i])) != 0)
-            return jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
-    }
+    if (keylist_reserve(&kr->keys, kl->n) != 0)
+        return jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+    for (i = 0; i < kl->n; i++)
+        keylist_move(&kr->keys, &kl->v[i]);
     kl->n = 0;
     return 0;
 }
@@ -263,7 +267,8 @@ add_mem(jwtrev_keyring *kr, const char *data, size_t len, const char *name,
     json_t *doc = NULL;
     int rc;
 
-    while (skip < len && strchr(" \t\r\n", data[skip]) != NULL && data[skip])
+    while (skip < len && (data[skip] == ' ' || data[skip] == '\t' ||
+                          data[skip] == '\r' || data[skip] == '\n'))
         skip++;
     if (skip < len && data[skip] == '{') {
         if (jwtrevp_json_parse_object(data + skip, len - skip, &doc) != 0) {
@@ -272,8 +277,8 @@ add_mem(jwtrev_keyring *kr, const char *data, size_t len, const char *name,
             goto done;
         }
         rc = jwtrevp_jwk_public(doc, &kl, &lc);
-    } else if (len - skip >= 11 &&
-               memcmp(data + skip, "-----BEGIN ", 11) == 0) {
+    } else if (memmem(data, len, "-----BEGIN ", 11) != NULL) {
+        /* text before the first block (openssl x509 -text) is skipped */
         rc = jwtrevp_pem_public(data, len, &kl, &lc);
     } else {
         rc = jwtrevp_refuse(&lc, "neither PEM nor a JWK or JWKS");
@@ -320,24 +325,25 @@ jwtrev_keyring_add_secret_file(jwtrev_keyring *kr, const char *path,
     jwtrevp_keylist kl = {NULL, 0, 0};
     jwtrevp_key k = {0};
     char *kid = NULL, *data = NULL;
-    size_t len = 0;
-    int rc, used;
+    size_t len = 0, slen;
+    int rc;
 
     if ((rc = jwtrevp_split_kid(path, &kid, &lc.name, err)) != 0)
         return rc;
     rc = jwtrevp_read_file(lc.name, JWTREVP_KEY_FILE_MAX, &data, &len, err);
     if (rc != 0)
         goto done;
-    jwtrevp_secret_trim(data, &len);
-    if ((rc = jwtrevp_secret_check((unsigned char *)data, len, &lc)) != 0)
+    slen = len;
+    jwtrevp_secret_trim(data, &slen);
+    if ((rc = jwtrevp_secret_check((unsigned char *)data, slen, &lc)) != 0)
         goto done;
-    if ((k.secret = OPENSSL_memdup(data, len)) == NULL ||
+    if ((k.secret = OPENSSL_memdup(data, slen)) == NULL ||
         (kid != NULL && jwtrevp_key_set_kid(&k, kid, strlen(kid)) != 0)) {
         rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
         goto done;
     }
-    k.secret_len = len;
-    rc = jwtrevp_keylist_add(&kl, &k, JWTREVP_KT_SECRET, -1, &lc, &used);
+    k.secret_len = slen;
+    rc = jwtrevp_keylist_add(&kl, &k, JWTREVP_KT_SECRET, -1, &lc);
     if (rc == 0)
         rc = ring_take(kr, &kl, &lc);
 done:

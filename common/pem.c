@@ -43,14 +43,13 @@ decode_block(const char *name, const unsigned char *der, long len,
 /* One PEM block into kl (or nothing, for EC PARAMETERS). */
 static int
 pem_block(const char *name, const unsigned char *der, long len,
-          jwtrevp_keylist *kl, const jwtrevp_loadctx *lc, int *used)
+          jwtrevp_keylist *kl, const jwtrevp_loadctx *lc)
 {
     const unsigned char *end = der;
     jwtrevp_key k = {0};
     jwtrevp_keytype t;
     int rc;
 
-    *used = 0;
     if (strcmp(name, "EC PARAMETERS") == 0)
         return 0; /* written by "openssl ecparam" beside keys; no key */
     if (strstr(name, "PRIVATE KEY") != NULL)
@@ -75,7 +74,7 @@ pem_block(const char *name, const unsigned char *der, long len,
         rc = jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
         goto done;
     }
-    rc = jwtrevp_keylist_add(kl, &k, t, -1, lc, used);
+    rc = jwtrevp_keylist_add(kl, &k, t, -1, lc);
 done:
     jwtrevp_key_clear(&k);
     return rc;
@@ -104,7 +103,7 @@ jwtrevp_pem_public(const char *data, size_t len, jwtrevp_keylist *kl,
     unsigned long e;
     long derlen = 0;
     BIO *bio;
-    int rc = 0, used;
+    int rc = 0;
 
     if (len > INT_MAX || (bio = BIO_new_mem_buf(data, (int)len)) == NULL)
         return jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
@@ -117,11 +116,12 @@ jwtrevp_pem_public(const char *data, size_t len, jwtrevp_keylist *kl,
                 rc = jwtrevp_refuse(lc, "malformed PEM");
             break;
         }
-        rc = pem_block(name, der, derlen, kl, lc, &used);
+        rc = pem_block(name, der, derlen, kl, lc);
         OPENSSL_free(name);
         OPENSSL_free(header);
         OPENSSL_free(der);
-        name = header = NULL, der = NULL;
+        name = header = NULL;
+        der = NULL;
     }
     lc->index = 0;
     BIO_free(bio);

@@ -102,8 +102,10 @@ der_integer(unsigned char *out, const unsigned char *v, size_t n)
 {
     size_t pad;
 
-    while (n > 1 && v[0] == 0)
-        v++, n--;
+    while (n > 1 && v[0] == 0) {
+        v++;
+        n--;
+    }
     pad = v[0] >> 7;
     out[0] = 0x02;
     out[1] = (unsigned char)(n + pad);

@@ -40,6 +40,7 @@ static const struct lcase {
     {"rsa2048.pub.pem", KEY, ALL, 0, "RS256/-"},
     {"rsa2048.rsapub.pem", KEY, ALL, 0, "RS256/-"},
     {"rsa2048.crt.pem", KEY, ALL, 0, "RS256/-"},
+    {"rsa2048.crt.txt.pem", KEY, ALL, 0, "RS256/-"}, /* text, then PEM */
     {"rsa3072.pub.pem", KEY, ALL, 0, "RS256/-"},
     {"ec256.crt.pem", KEY, ALL, 0, "ES256/-"},
     {"ec256.pub.pem", KEY, ALL, 0, "ES256/-"},

@@ -16,6 +16,7 @@ openssl pkey -in rsa2048.pem -pubout -out rsa2048.pub.pem
 openssl rsa -in rsa2048.pem -RSAPublicKey_out -out rsa2048.rsapub.pem 2>/dev/null
 openssl req -new -x509 -key rsa2048.pem -subj /CN=jwtrev-test -days 3650 \
     -out rsa2048.crt.pem
+openssl x509 -in rsa2048.crt.pem -text -out rsa2048.crt.txt.pem
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out rsa3072.pem
 openssl pkey -in rsa3072.pem -pubout -out rsa3072.pub.pem
 for c in P-256 P-384 P-521; do

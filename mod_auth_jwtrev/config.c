@@ -204,12 +204,10 @@ opt_value(cmd_parms *cmd, int opt, const char *arg, const char **msg)
     return arg;
 }
 
-/* Every directive that is a jwtrev_conf option (cmd->info: JR_OPT_*). */
+/* Judge and store one value of option opt. */
 static const char *
-set_opt(cmd_parms *cmd, void *cfg, const char *arg)
+add_value(cmd_parms *cmd, jr_dir_conf *dc, int opt, const char *arg)
 {
-    jr_dir_conf *dc = cfg;
-    int opt = (int)(intptr_t)cmd->info;
     const struct jr_optdef *od = &jr_optdefs[opt];
     const char *value, *msg;
 
@@ -224,9 +222,36 @@ set_opt(cmd_parms *cmd, void *cfg, const char *arg)
     if (value != NULL)
         APR_ARRAY_PUSH(dc->opt[opt], const char *) = value;
     dc->opt_set |= 1u << opt;
-    if (opt == JR_OPT_KEY || opt == JR_OPT_SECRET || opt == JR_OPT_ALG)
-        return prove_keys(cmd, dc);
     return NULL;
+}
+
+/* A directive that is a jwtrev_conf option (cmd->info: JR_OPT_*). */
+static const char *
+set_opt(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    int opt = (int)(intptr_t)cmd->info;
+    const char *msg = add_value(cmd, cfg, opt, arg);
+
+    if (msg == NULL && (opt == JR_OPT_KEY || opt == JR_OPT_SECRET))
+        return prove_keys(cmd, cfg);
+    return msg;
+}
+
+/* A list option: all words first, so that the keys are proven against
+ * the whole allow-list, not a part of it. */
+static const char *
+set_opt_list(cmd_parms *cmd, void *cfg, int argc, char *const argv[])
+{
+    int opt = (int)(intptr_t)cmd->info, i;
+    const char *msg = NULL;
+
+    if (argc == 0)
+        return directive_error(cmd, "needs at least one value");
+    for (i = 0; msg == NULL && i < argc; i++)
+        msg = add_value(cmd, cfg, opt, argv[i]);
+    if (msg == NULL && opt == JR_OPT_ALG)
+        return prove_keys(cmd, cfg);
+    return msg;
 }
 
 /* RFC 6265 cookie-name: a token (no separators, spaces or controls). */
@@ -312,8 +337,9 @@ const command_rec jr_cmds[] = {
     AP_INIT_ITERATE("AuthJWTSecretFile", set_opt,
                     (void *)(intptr_t)JR_OPT_SECRET, JR_WHERE,
                     "raw HMAC secret files"),
-    AP_INIT_ITERATE("AuthJWTAlgorithms", set_opt, (void *)(intptr_t)JR_OPT_ALG,
-                    JR_WHERE, "accepted algorithms (allow-list)"),
+    AP_INIT_TAKE_ARGV("AuthJWTAlgorithms", set_opt_list,
+                      (void *)(intptr_t)JR_OPT_ALG, JR_WHERE,
+                      "accepted algorithms (allow-list)"),
     AP_INIT_ITERATE("AuthJWTIssuer", set_opt, (void *)(intptr_t)JR_OPT_ISS,
                     JR_WHERE, "accepted issuers (exact match)"),
     AP_INIT_ITERATE("AuthJWTAudience", set_opt, (void *)(intptr_t)JR_OPT_AUD,
@@ -322,11 +348,12 @@ const command_rec jr_cmds[] = {
                   JR_WHERE, "allowed clock skew in seconds (default 60)"),
     AP_INIT_TAKE1("AuthJWTMaxAge", set_opt, (void *)(intptr_t)JR_OPT_MAX_AGE,
                   JR_WHERE, "maximum age since iat in seconds"),
-    AP_INIT_ITERATE("AuthJWTRequireClaims", set_opt,
-                    (void *)(intptr_t)JR_OPT_REQUIRE, JR_WHERE,
-                    "claims that must be present (default exp)"),
-    AP_INIT_ITERATE("AuthJWTTypes", set_opt, (void *)(intptr_t)JR_OPT_TYP,
-                    JR_WHERE, "accepted typ header values"),
+    AP_INIT_TAKE_ARGV("AuthJWTRequireClaims", set_opt_list,
+                      (void *)(intptr_t)JR_OPT_REQUIRE, JR_WHERE,
+                      "claims that must be present (default exp)"),
+    AP_INIT_TAKE_ARGV("AuthJWTTypes", set_opt_list,
+                      (void *)(intptr_t)JR_OPT_TYP, JR_WHERE,
+                      "accepted typ header values"),
     AP_INIT_TAKE1("AuthJWTUserClaim", set_opt,
                   (void *)(intptr_t)JR_OPT_USER_CLAIM, JR_WHERE,
                   "claim that becomes REMOTE_USER (default sub)"),

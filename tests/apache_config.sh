@@ -219,6 +219,35 @@ printf '<Location /x>\n    AuthType Bearer\n    AuthJWTKeyFile %s\n    Require j
 "$APACHE2_BIN" -t -f "$S/httpd.conf" >"$S/t.out" 2>&1
 ok $? "apache2 -t accepts a good configuration (control)"
 
+# --- the shipped examples pass apache2 -t ------------------------------------
+sed "s|/etc/jwtrev/issuer.jwks|$S/keys/ec.pub.pem|" \
+    "$top_srcdir/examples/apache/site-api.conf" >"$S/site-api.conf"
+cat >"$S/examples.conf" <<EOF
+ServerRoot "$S"
+ServerName 127.0.0.1
+DefaultRuntimeDir "$S/run"
+PidFile "$S/examples.pid"
+ErrorLog "$S/examples.log"
+Define APACHE_LOG_DIR $S
+Listen 127.0.0.1:$PORT
+LoadModule mpm_event_module $MODDIR/mod_mpm_event.so
+LoadModule authn_core_module $MODDIR/mod_authn_core.so
+LoadModule authz_core_module $MODDIR/mod_authz_core.so
+LoadModule authz_user_module $MODDIR/mod_authz_user.so
+LoadModule auth_basic_module $MODDIR/mod_auth_basic.so
+LoadModule proxy_module $MODDIR/mod_proxy.so
+LoadModule proxy_http_module $MODDIR/mod_proxy_http.so
+$(sed "s|/usr/lib/apache2/modules/mod_auth_jwtrev.so|$MOD_AUTH_JWTREV|" \
+    "$top_srcdir/examples/apache/auth_jwtrev.load")
+Include "$top_srcdir/examples/apache/auth_jwtrev.conf"
+Include "$S/site-api.conf"
+EOF
+"$APACHE2_BIN" -t -f "$S/examples.conf" >"$S/t.out" 2>&1
+rc=$?
+ok $rc "examples/apache (.load, .conf, site-api.conf) pass apache2 -t"
+[ $rc -eq 0 ] ||
+    sed 's/^/# /' "$S/t.out"
+
 no_secret_in_log "$T1" "$T2" "$T2AUD" "$T1AUD" "$T3" "$NOJTI" "$EXP30" \
     "$OLD" "$HS" "$ES"
 done_testing

@@ -26,7 +26,7 @@ is "$(ls "$S/root$moddir")" mod_auth_jwtrev.so \
     "the module directory holds exactly mod_auth_jwtrev.so"
 
 page="$top_srcdir/man/mod_auth_jwtrev.8"
-names=$(sed -n 's/.*AP_INIT_[A-Z0-9]*("\(AuthJWT[A-Za-z]*\)".*/\1/p' \
+names=$(sed -n 's/.*AP_INIT_[A-Z0-9_]*("\(AuthJWT[A-Za-z]*\)".*/\1/p' \
     "$top_srcdir/mod_auth_jwtrev/config.c")
 [ "$(printf '%s\n' "$names" | wc -l)" -ge 16 ]
 ok $? "the directives are found in config.c"

@@ -212,6 +212,18 @@ is "$(hdr WWW-Authenticate)" \
     'Bearer error="invalid_token", error_description="the token is invalid"' \
     "no AuthName: error challenge without realm"
 
+# --- LogLevel auth_jwtrev:debug explains the decisions ---------------------
+while IFS='|' read -r pattern what; do
+    grep -q "auth_jwtrev:debug.*$pattern" "$S/error.log"
+    ok $? "debug log: $what"
+done <<'EOF'
+no token in the request: challenge|no token
+token from the Authorization header accepted for user alice (jti=a1)|accepted, with source and jti
+token from the cookie accepted for user alice|the cookie as source
+token found in the cache of verified tokens|a cache hit
+claim not exported (control characters in its value)|a claim held back
+EOF
+
 no_secret_in_log "$A" "$B" "$EXPIRED" "$OTHER_ISS" "$TAMPERED" "$CRLF" \
     "$LONG" "$PY"
 done_testing

@@ -17,6 +17,9 @@ for d in inherit over over/nested over/nested/user algs hs leeway0 maxage \
     mkfile $d/ok.txt
 done
 mkfile ht/ok.txt
+mkfile dir/ok.txt
+mkfile vh/ok.txt
+PORT2=$(free_port)
 cat >"$S/htdocs/ht/.htaccess" <<EOF
 AuthType Bearer
 AuthName ht
@@ -89,6 +92,20 @@ Header always set X-Reason \"expr=%{note:JWTREV_REASON}\"
     AuthJWTClaimsHeaders Off
     $ECHO
 </Location>
+<Directory $S/htdocs/dir>
+    $BEARER
+    AuthJWTAudience dir
+    $ECHO
+</Directory>
+Listen 127.0.0.1:$PORT2
+<VirtualHost 127.0.0.1:$PORT2>
+    AuthJWTIssuer $I2
+    AuthJWTClaimsEnv Off
+    <Location /vh>
+        $BEARER
+        $ECHO
+    </Location>
+</VirtualHost>
 <Directory $S/htdocs/ht>
     AllowOverride AuthConfig
 </Directory>
@@ -141,6 +158,19 @@ is "$(hdr X-Env)" carol ".htaccess inherits AuthJWTClaimsEnv from the server"
 is "$(hdr X-Hdr)" carol ".htaccess inherits AuthJWTClaimsHeaders"
 expect /ht/ok.txt "$T1" 401 ".htaccess overrides the server's issuer" \
     bad_issuer
+
+DIRTOK=$(sign --iss $I1 --sub dora --aud dir --jti d1)
+expect /dir/ok.txt "$DIRTOK" 200 "<Directory> adds an audience to the server's issuer"
+expect /dir/ok.txt "$T1" 401 "<Directory> audience enforced" missing_claim
+PORT_SAVE=$PORT
+PORT=$PORT2
+expect /vh/ok.txt "$T2" 200 "virtual host overrides the issuer, keeps the key"
+is "$(hdr X-Env)" "" "virtual host overrides AuthJWTClaimsEnv"
+is "$(hdr X-Hdr)" bob "virtual host inherits AuthJWTClaimsHeaders"
+expect /vh/ok.txt "$T1" 401 "virtual host: the server's issuer replaced" \
+    bad_issuer
+PORT=$PORT_SAVE
+expect /inherit/ok.txt "$T2" 401 "the main server keeps its own issuer"
 
 # --- each directive takes effect --------------------------------------------
 expect /algs/ok.txt "$ES" 200 "AuthJWTAlgorithms ES256: ES256 token"
@@ -249,5 +279,5 @@ ok $rc "examples/apache (.load, .conf, site-api.conf) pass apache2 -t"
     sed 's/^/# /' "$S/t.out"
 
 no_secret_in_log "$T1" "$T2" "$T2AUD" "$T1AUD" "$T3" "$NOJTI" "$EXP30" \
-    "$OLD" "$HS" "$ES"
+    "$OLD" "$HS" "$ES" "$DIRTOK"
 done_testing

@@ -234,6 +234,24 @@ load_read(FILE *in, const char *name, int64_t now, jwtrev_store_batch *b,
     return rc;
 }
 
+/* Write the batch; the exit code, with the message printed. */
+static int
+load_commit(const char *db, const char *name, jwtrev_store_batch *b,
+            struct store_progress *sp)
+{
+    jwtrev_error err;
+    int rc;
+
+    jwtrev_error_clear(&err);
+    rc = jwtrev_store_batch_commit(db, b, &sp->p, &err);
+    store_progress_end(sp);
+    if (rc == -JWTREV_ERR_CONFIG_ERROR)
+        cli_error("load: %s: %s (nothing loaded)", name, err.detail);
+    else if (rc != 0)
+        cli_report_error("load", rc, &err);
+    return cli_exit_code(rc);
+}
+
 static int
 load_run(const struct bulk_args *a)
 {
@@ -243,7 +261,6 @@ load_run(const struct bulk_args *a)
     FILE *in = name == a->arg ? fopen(a->arg, "r") : stdin;
     jwtrev_store_batch *b = NULL;
     struct store_progress sp;
-    jwtrev_error err;
     int rc;
 
     if (in == NULL) {
@@ -251,17 +268,15 @@ load_run(const struct bulk_args *a)
         return CLI_USAGE;
     }
     store_progress_init(&sp, "load");
-    jwtrev_error_clear(&err);
-    rc = jwtrev_store_batch_new(&b) == 0 ? CLI_OK : CLI_USAGE;
-    if (rc == CLI_OK)
+    if (jwtrev_store_batch_new(&b) != 0) {
+        cli_error("load: out of memory");
+        rc = CLI_USAGE;
+    } else {
         rc = load_read(in, name, a->now, b, &sp);
-    if (rc == CLI_OK && jwtrev_store_batch_count(b) > 0) {
-        rc = jwtrev_store_batch_commit(a->db, b, &sp.p, &err);
-        rc = rc == 0 ? CLI_OK : cli_exit_code(rc);
-        if (rc != CLI_OK)
-            cli_report_error("load", -err.code, &err);
     }
     store_progress_end(&sp);
+    if (rc == CLI_OK && jwtrev_store_batch_count(b) > 0)
+        rc = load_commit(a->db, name, b, &sp);
     if (rc == CLI_OK)
         printf("loaded %llu entries\n",
                (unsigned long long)jwtrev_store_batch_count(b));

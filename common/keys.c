@@ -28,13 +28,17 @@ struct jwtrev_keyring {
 int
 jwtrevp_refuse(const jwtrevp_loadctx *lc, const char *fmt, ...)
 {
-    char why[JWTREV_DETAIL_MAX];
-    char where[24] = "";
+    char why[JWTREV_DETAIL_MAX], where[24] = "", *p;
     va_list ap;
 
     va_start(ap, fmt);
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
+    /* Key files are read from outside; keep their bytes from turning one
+     * log line into several. */
+    for (p = why; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
     if (lc->index > 0)
         snprintf(where, sizeof(where), ": key %u", lc->index);
     ERR_clear_error();

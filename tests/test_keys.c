@@ -123,6 +123,7 @@ static const struct lcase {
     {"oct-rs256.jwk", KEY, ALL, REFUSED, "RS256 does not fit the HMAC"},
     {"unknown-alg.jwk", KEY, ALL, REFUSED, "alg \"ES521\" is not a supported"},
     {"alg-none.jwk", KEY, ALL, REFUSED, "alg \"none\" is not a supported"},
+    {"alg-newline.jwk", KEY, ALL, REFUSED, "alg \"HS256?forged log"},
     {"mixed.jwks", KEY, ALL, REFUSED, "mixes symmetric (oct) and asymm"},
     {"dupkid.jwks", KEY, ALL, REFUSED, "duplicate kid \"same\""},
     {"enc-only.jwks", KEY, ALL, REFUSED, "no usable key"},

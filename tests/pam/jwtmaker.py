@@ -4,8 +4,10 @@ Debian's PyJWT and cryptography (independent of our own signer).
 As a program (run by /usr/bin/python3):
 
     jwtmaker.py keys DIR        ES256 (P-256), RSA-2048, RSA-3072 key pairs
-                                as PEM, an HMAC secret, and a JWKS of the
-                                public keys with kids and algs
+                                as PEM, an HMAC secret, a JWKS of the
+                                public keys with kids and algs, and a
+                                2048-bit RSA public key whose modulus has
+                                the factor 3 (rs-badmod.pub)
     jwtmaker.py tokens DIR OUT  read token specs on stdin, one a line:
                                 NAME|KEY|ALG|HEADER_JSON|CLAIMS_JSON[|OPS]
                                 and write OUT/NAME.jwt (no newline)
@@ -18,6 +20,7 @@ bytes), tamper (change one claim, keep the signature).
 
 import json
 import os
+import secrets
 import sys
 import time
 
@@ -54,6 +57,11 @@ def make_keys(d):
     for name, key in keys.items():
         _pem_pair(key, d, name)
     _write(os.path.join(d, "hs256.secret"), os.urandom(32), 0o600)
+    q = secrets.randbits(2046) | (1 << 2045) | 1
+    bad = rsa.RSAPublicNumbers(65537, 3 * q).public_key()
+    _write(os.path.join(d, "rs-badmod.pub"), bad.public_bytes(
+        serialization.Encoding.PEM,
+        serialization.PublicFormat.SubjectPublicKeyInfo))
     jwks = []
     for kid, name, alg in (("es1", "es256", "ES256"), ("rs1", "rs2048", "RS256"),
                            ("rs5", "rs3072", "RS512")):

@@ -99,6 +99,22 @@ safe_name(apr_pool_t *p, const char *name, char sep)
     return out;
 }
 
+/*
+ * Set name unless an earlier claim of this token took it: "Role" and
+ * "role", or "a.b" and "a_b", map to one name, and the first claim keeps
+ * it (the table was scrubbed of that prefix just before).
+ */
+static void
+set_once(request_rec *r, apr_table_t *t, const char *name, const char *text)
+{
+    if (apr_table_get(t, name) != NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "claim not exported: %s is taken by another claim", name);
+        return;
+    }
+    apr_table_set(t, name, text);
+}
+
 static void
 export_claim(request_rec *r, const jr_dir_conf *dc, const char *name,
              const json_t *value)
@@ -118,12 +134,11 @@ export_claim(request_rec *r, const jr_dir_conf *dc, const char *name,
         return;
     }
     if (dc->claims_env)
-        apr_table_set(r->subprocess_env,
-                      apr_pstrcat(r->pool, JR_ENV_PREFIX, env, NULL), text);
+        set_once(r, r->subprocess_env,
+                 apr_pstrcat(r->pool, JR_ENV_PREFIX, env, NULL), text);
     if (dc->claims_headers != NULL)
-        apr_table_set(r->headers_in,
-                      apr_pstrcat(r->pool, dc->claims_headers, hdr, NULL),
-                      text);
+        set_once(r, r->headers_in,
+                 apr_pstrcat(r->pool, dc->claims_headers, hdr, NULL), text);
     free(text);
 }
 

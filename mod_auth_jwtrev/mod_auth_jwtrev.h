@@ -7,9 +7,10 @@
  * site.c (a merged configuration compiled once per process: policy,
  * keys, store), keyset.c (key files parsed once per process, reloaded
  * when they change), cache.c (verified tokens), request.c (the request
- * pipeline and the one mapping of results to HTTP), claims.c (claims to
- * the backend and scrubbing), authz.c (Require jwt-claim / jwt-scope),
- * logout.c (the logout handlers), mod_auth_jwtrev.c (hooks, module).
+ * pipeline), respond.c (the one mapping of results to HTTP, challenges,
+ * logging), claims.c (claims to the backend and scrubbing), authz.c
+ * (Require jwt-claim / jwt-scope), logout.c (the logout handlers),
+ * mod_auth_jwtrev.c (hooks, module).
  */
 #ifndef MOD_AUTH_JWTREV_H
 #define MOD_AUTH_JWTREV_H
@@ -99,8 +100,7 @@ extern const command_rec jr_cmds[];
 /* 1 when the configured AuthType is ours ("Bearer", or its alias "JWT"). */
 int jr_is_our_auth_type(const char *type);
 
-/* ---- per-process state (site.c, keyset.c, cache.c) ------------------------
- */
+/* ---- per-process state (site.c, keyset.c, cache.c) --------------------- */
 
 typedef struct jr_keyset jr_keyset;
 typedef struct jr_cache jr_cache;
@@ -163,8 +163,7 @@ void jr_keyset_ring(jr_keyset *ks, server_rec *s, jwtrev_keyring **ring,
 int jr_store_check(jr_store *st, const jwtrev_token *t, int64_t now,
                    jwtrev_error *err);
 
-/* ---- verified tokens and their cache (cache.c) ----------------------------
- */
+/* ---- verified tokens and their cache (cache.c) --------------------------- */
 
 /*
  * A verified token shared by the cache and the requests using it;
@@ -198,8 +197,7 @@ jr_verified *jr_cache_get(jr_cache *c, const unsigned char digest[32],
 /* Remember v (the cache takes its own reference). */
 void jr_cache_put(jr_cache *c, jr_verified *v);
 
-/* ---- the request (request.c, claims.c) -------------------------------------
- */
+/* ---- the request (request.c, respond.c, claims.c) ------------------------ */
 
 /* Module-local results beside -JWTREV_ERR_*. */
 #define JR_ERR_NO_TOKEN 1001        /* no credentials: plain challenge */
@@ -224,7 +222,8 @@ const jr_req *jr_req_find(request_rec *r);
 int jr_decide(request_rec *r, const jr_site *site, const char *tok, size_t len,
               jr_verified **out, jwtrev_error *err);
 
-/* Accept a verified token for r: the user, the auth type, the state. */
+/* Keep the verified token in r's state, for the authz providers, the
+ * fixups (claims to the backend) and the logout handlers. */
 void jr_accept(request_rec *r, const jr_site *site, jr_verified *v);
 
 /*

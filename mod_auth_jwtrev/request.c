@@ -16,7 +16,7 @@
 
 #include "mod_auth_jwtrev.h"
 
-/* ---- taking the token -------------------------------------------------- */
+/* ---- taking the token --------------------------------------------------- */
 
 /* RFC 6750: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" /
  * "/" ) *"=" */
@@ -159,7 +159,7 @@ find_token(request_rec *r, const jr_dir_conf *dc, const char **tok, size_t *len,
     return 0;
 }
 
-/* ---- deciding ------------------------------------------------------------ */
+/* ---- deciding ----------------------------------------------------------- */
 
 static apr_status_t
 release_verified(void *v)
@@ -313,8 +313,7 @@ jr_req_own(request_rec *r)
     return rq;
 }
 
-/* ---- the entry points ------------------------------------------------------
- */
+/* ---- the entry points --------------------------------------------------- */
 
 /* check_authn for AuthType Bearer (or JWT). */
 int

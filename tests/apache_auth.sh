@@ -31,6 +31,8 @@ AuthJWTIssuer $ISS
     Header always set X-Hdr-Name \"expr=%{req:X-JWT-name}\"
     Header always set X-Env-Name \"expr=%{env:JWT_CLAIM_name}\"
     Header always set X-Hdr-Long \"expr=%{req:X-JWT-long}\"
+    Header always set X-Hdr-Role \"expr=%{req:X-JWT-role}\"
+    Header always set X-Env-Rx \"expr=%{env:JWT_CLAIM_r_x}\"
     Header always set X-Reason \"expr=%{note:JWTREV_REASON}\"
 </Location>
 <Location /basic>
@@ -67,6 +69,8 @@ OTHER_ISS=$(sign --iss https://evil.example.com --sub alice --jti o1)
 TAMPERED=$(printf '%s' "$A" | sed 's/\.[^.]*$/.AAAA/')
 CRLF=$(sign --iss $ISS --sub carol --claims '{"name":"x\r\nX-Evil: 1"}')
 LONG=$(sign --iss $ISS --sub dave --claims "{\"long\":\"$(head -c 4500 /dev/zero | tr '\0' a)\"}")
+COLLIDE=$(sign --iss $ISS --sub gus \
+    --claims '{"role":"admin","ROLE":"user","r.x":"1","r_x":"2"}')
 PY=$(pyjwt "$S/keys/ec.pem" ES256 \
     "{\"sub\":\"erin\",\"iss\":\"$ISS\",\"exp\":$(($(now) + 600))}")
 ok $? "PyJWT made an ES256 token"
@@ -195,6 +199,10 @@ is "$(hdr X-Evil)" "" "no header injected"
 case $(hdr X-Claims) in *'x\r\nX-Evil: 1'*) r=0 ;; *) r=1 ;; esac
 ok $r "JWT_CLAIMS keeps CR/LF as JSON escapes"
 
+bearer /api/ok.txt "$COLLIDE"
+is "$(hdr X-Hdr-Role)" admin "claims colliding on a header name: the first one kept"
+is "$(hdr X-Env-Rx)" 1 "claims colliding on an env name: the first one kept"
+
 bearer /api/ok.txt "$LONG"
 is "$CODE" 200 "token with a 4500-byte claim: 200"
 is "$(hdr X-Hdr-Long | wc -c)" 4097 "long claim value capped at 4096 bytes"
@@ -225,5 +233,5 @@ claim not exported (control characters in its value)|a claim held back
 EOF
 
 no_secret_in_log "$A" "$B" "$EXPIRED" "$OTHER_ISS" "$TAMPERED" "$CRLF" \
-    "$LONG" "$PY"
+    "$LONG" "$PY" "$COLLIDE"
 done_testing

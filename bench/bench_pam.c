@@ -2,11 +2,13 @@
  * bench_pam - the cost of one pam_jwtrev authentication in-process, next
  * to the verification alone.
  *
- *   bench_pam pam SERVICE USER TOKENFILE N
+ *   bench_pam pam SERVICE USER TOKENFILE N [MODULE]
  *       N times pam_start, pam_authenticate, pam_end through the real
  *       libpam (run under pam_wrapper for a private service file);
  *       pam_authenticate is the module's work: options, keys, store,
- *       verification and lookup.
+ *       verification and lookup.  With MODULE, the module is held loaded
+ *       so that libpam's dlopen and dlclose do not map and unmap it and
+ *       its libraries on every round.
  *   bench_pam verify KEYFILE TOKENFILE N
  *       N calls of jwtrev_verify with a key and policy loaded once.
  *
@@ -16,6 +18,7 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,6 +207,15 @@ main(int argc, char **argv)
     char *token;
     int rc;
 
+    if (argc == 7 && strcmp(argv[1], "pam") == 0) {
+        /* Held for the whole run: libpam's dlclose only drops a count. */
+        if (dlopen(argv[6], RTLD_NOW) == NULL) {
+            fprintf(stderr, "bench_pam: %s\n", dlerror());
+            return 2;
+        }
+        n = atol(argv[5]);
+        argc = 6;
+    }
     if (n > 0 && argc == 6 && strcmp(argv[1], "pam") == 0) {
         token = read_token(argv[4]);
         rc = bench_pam(argv[2], argv[3], token, n);
@@ -211,7 +223,8 @@ main(int argc, char **argv)
         token = read_token(argv[3]);
         rc = bench_verify(argv[2], token, n);
     } else {
-        fprintf(stderr, "usage: bench_pam pam SERVICE USER TOKENFILE N\n"
+        fprintf(stderr, "usage: bench_pam pam SERVICE USER TOKENFILE N "
+                        "[MODULE]\n"
                         "       bench_pam verify KEYFILE TOKENFILE N\n");
         return 2;
     }

@@ -157,8 +157,8 @@ report(size_t lines, size_t bad_lines)
         }
     }
     tap_diag("totals: %zu valid, %zu invalid, %zu acceptable verified as "
-             "labelled with %zu exceptions; %zu keys refused at load as "
-             "SECURITY.md 15 asks",
+             "labelled with %zu exceptions; %zu lines whose key the loader "
+             "refuses (SECURITY.md 15)",
              seen[VALID], seen[INVALID], seen[ACCEPTABLE], failed,
              noted.seen + small_e.seen);
     ok(noted.seen == 9 && noted.failed == 0,

@@ -295,6 +295,26 @@ registry_init(jwtrev_error *err)
     return 0;
 }
 
+void
+jr_keysets_reset(void)
+{
+    apr_hash_index_t *hi;
+
+    pthread_mutex_lock(&keysets_lock);
+    if (keysets_pool != NULL) {
+        for (hi = apr_hash_first(NULL, keysets); hi; hi = apr_hash_next(hi)) {
+            jr_keyset *ks = apr_hash_this_val(hi);
+
+            jwtrev_keyring_free(ks->ring);
+            jwtrev_conf_free(&ks->conf);
+        }
+        apr_pool_clear(keysets_pool);
+        keysets = apr_hash_make(keysets_pool);
+        keysets_count = 0;
+    }
+    pthread_mutex_unlock(&keysets_lock);
+}
+
 int
 jr_keyset_get(const char *const *keys, size_t nkeys, const char *const *secrets,
               size_t nsecrets, jwtrev_algset algs, apr_pool_t *scratch,

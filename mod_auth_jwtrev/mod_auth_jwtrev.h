@@ -146,6 +146,9 @@ int jr_keyset_get(const char *const *keys, size_t nkeys,
                   jwtrev_algset algs, apr_pool_t *scratch, jr_keyset **out,
                   jwtrev_error *err);
 
+/* Forget every keyset (a restart in the parent; no site may use them). */
+void jr_keysets_reset(void);
+
 /*
  * A reference to the current keyring of ks (the caller frees it with
  * jwtrev_keyring_free) and its generation.  At most once per second the

@@ -45,8 +45,14 @@ jr_process_init(apr_pool_t *process_pool)
 
     (void)process_pool;
     jr_cache_init();
-    if (sites_pool != NULL)
-        return; /* a restart in the same parent: keep what is built */
+    if (sites_pool != NULL) {
+        /* A restart in the parent, which serves no request and so built
+         * no site: drop the key files the old configuration proved, so
+         * that restarts with new key files do not add up. */
+        if (sites_count == 0)
+            jr_keysets_reset();
+        return;
+    }
     if (apr_allocator_create(&alloc) != APR_SUCCESS ||
         apr_pool_create_unmanaged_ex(&sites_pool, NULL, alloc) != APR_SUCCESS)
         return; /* jr_site_get reports it */

@@ -202,6 +202,20 @@ cat "$S/keys/rsa.pub.pem" >"$S/keys/rot.pub.pem"
 until_code /rot/ok.txt "$OLD" 200
 ok $? "completed key file: loaded"
 
+# --- a graceful restart: new children, same answers -------------------------
+old_child=$(pgrep -P "$AP_PID" | head -n 1)
+kill -USR1 "$AP_PID"
+i=0
+while [ $i -lt 50 ] && pgrep -P "$AP_PID" | grep -qx "$old_child"; do
+    sleep 0.1
+    i=$((i + 1))
+done
+H=$(t --sub hugo)
+until_code /api/ok.txt "$H" 200
+ok $? "after a graceful restart: a valid token accepted"
+bearer /api/ok.txt "$D"
+is "$CODE" 401 "after a graceful restart: a revoked token still refused"
+
 no_secret_in_log "$A" "$B1" "$B2" "$B3" "$C" "$D" "$E" "$F" "$G" "$OLD" \
-    "$NEW" "$TAMPERED"
+    "$NEW" "$TAMPERED" "$H"
 done_testing

@@ -186,6 +186,11 @@ static const struct claim_case cases[] = {
      0,
      JWTREV_ERR_MISSING_CLAIM,
      "max_age requires iat"},
+    {{"require=", "max_age=0"},
+     "{}",
+     0,
+     JWTREV_ERR_MISSING_CLAIM,
+     "max_age=0 requires iat too"},
     /* iss */
     {{"require=", "iss=https://a.example"},
      "{\"iss\":\"https://a.example\"}",

@@ -17,6 +17,8 @@
 #define VALID FIX_VALID
 #define HS "{\"alg\":\"HS256\""
 #define S_JUNK S_COUNT /* the signature text "c2lnbmF0dXJl" */
+#define K16 "kkkkkkkkkkkkkkkk"
+#define K256 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16
 
 struct jws_case {
     const char *why;
@@ -149,6 +151,10 @@ static const struct jws_case cases[] = {
      JWTREV_ERR_KEY_NOT_FOUND},
     {"kid SQL", HS ",\"kid\":\"k1' OR '1'='1\"}", NULL, S_K1, P_ALL, 0,
      JWTREV_ERR_KEY_NOT_FOUND},
+    {"kid of 256 bytes, the most", HS ",\"kid\":\"" K256 "\"}", NULL, S_K1,
+     P_ALL, 0, JWTREV_ERR_KEY_NOT_FOUND},
+    {"kid of 257 bytes", HS ",\"kid\":\"k" K256 "\"}", NULL, S_K1, P_ALL, 0,
+     JWTREV_ERR_BAD_HEADER},
     {"kid a number", HS ",\"kid\":1}", NULL, S_K1, P_ALL, 0,
      JWTREV_ERR_BAD_HEADER},
     {"kid null", HS ",\"kid\":null}", NULL, S_K1, P_ALL, 0,

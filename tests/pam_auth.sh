@@ -28,6 +28,7 @@ nosub|es256.key|ES256|{}|{"iss":"$ISS","aud":"ssh","exp":"@+600"}
 attyp|es256.key|ES256|{"typ":"at+jwt"}|{"sub":"alice","iss":"$ISS","aud":"ssh","exp":"@+600"}
 huge|es256.key|ES256|{}|{"sub":"alice","iss":"$ISS","aud":"ssh","exp":"@+600"}|pad:9000
 long|es256.key|ES256|{}|{"sub":"alice","iss":"$ISS","aud":"ssh","exp":"@+600"}|pad:5000
+sigcut|es256.key|ES256|{}|{"sub":"alice","iss":"$ISS","aud":"ssh","exp":"@+600"}|pad:1050,cut:1023
 acct|es256.key|ES256|{}|{"sub":"alice","iss":"$ISS","aud":"ssh","exp":"@+600","jti":"t-acct"}
 claims|es256.key|ES256|{}|{"sub":"alice","iss":"$ISS","aud":"ssh","exp":"@+600","role":"admin","groups":["wheel","dev"],"n":42}
 ctrl|es256.key|ES256|{}|{"sub":"alice","iss":"$ISS","aud":"ssh","exp":"@+600","role":"admin\nroot"}
@@ -187,6 +188,13 @@ for n in 511 1023 1024 4095; do
 done
 decisions | grep -q 'misc_conv'
 ok $? "4095 bytes: the limit named is misc_conv's"
+# An ES256 signature is the last 86 bytes: cut inside it, the token still
+# splits and decodes, and fails on its signature.
+is "$(tr -cd . <"$S/t/sigcut.jwt" | wc -c)" 2 "sigcut: the cut is inside the signature"
+expect jwt alice sigcut auth PAM_AUTH_ERR '(malformed|bad_signature)' \
+    "signature cut at 1023 bytes"
+decisions | grep -q 'hint=.*OpenSSH client'
+ok $? "signature cut at 1023 bytes: the log names the OpenSSH client"
 expect jwt alice cut1022 auth PAM_AUTH_ERR malformed "cut at 1022 bytes"
 decisions | grep -q 'hint='
 ok $((!$?)) "1022 bytes: no transport hint"

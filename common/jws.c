@@ -304,9 +304,49 @@ parse_header(const jwtrev_policy *p, const struct decoded *d, jwtrev_token *t,
     return 0;
 }
 
+/* Without a kid: the first key bound to alg that verifies, in ring order. */
+static int
+verify_by_alg(const jwtrev_keyring *kr, jwtrev_alg alg,
+              const unsigned char *msg, size_t msg_len, const struct decoded *d,
+              jwtrev_error *err)
+{
+    const jwtrevp_key *k;
+    size_t i;
+    int rc = -JWTREV_ERR_BAD_SIGNATURE;
+
+    for (i = 0; rc == -JWTREV_ERR_BAD_SIGNATURE &&
+                (k = jwtrevp_keyring_by_alg(kr, alg, i)) != NULL;
+         i++)
+        rc = jwtrevp_sig_verify(k, msg, msg_len, d->sig, d->sig_len);
+    if (i == 0)
+        return jwtrevp_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
+                            "no configured key for %s", jwtrev_alg_name(alg));
+    return rc;
+}
+
+/* With a kid: exactly the key of that kid, and it must be bound to alg. */
+static int
+verify_by_kid(const jwtrev_keyring *kr, const jwtrev_token *t,
+              const unsigned char *msg, size_t msg_len, const struct decoded *d,
+              jwtrev_error *err)
+{
+    /* The JSON reader refuses "\u0000": strlen is the kid's length. */
+    const jwtrevp_key *k = jwtrevp_keyring_by_kid(kr, t->kid, strlen(t->kid));
+
+    if (k == NULL)
+        return jwtrevp_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
+                            "no configured key has the token's kid");
+    if (k->alg != t->alg)
+        return jwtrevp_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
+                            "the key with the token's kid is bound to %s, "
+                            "not %s",
+                            jwtrev_alg_name(k->alg), jwtrev_alg_name(t->alg));
+    return jwtrevp_sig_verify(k, msg, msg_len, d->sig, d->sig_len);
+}
+
 /*
- * SECURITY 16-17: with a kid, exactly the key of that kid, bound to the
- * token's alg; without, every key bound to the alg, in ring order.
+ * SECURITY 16-17 and 23: the key by kid or by alg, the signature over the
+ * received header.payload bytes; only an explicit 0 accepts.
  */
 static int
 check_signature(const jwtrev_keyring *kr, const jwtrev_token *t,
@@ -314,39 +354,14 @@ check_signature(const jwtrev_keyring *kr, const jwtrev_token *t,
                 jwtrev_error *err)
 {
     const unsigned char *msg = (const unsigned char *)sg->s[0];
-    size_t msg_len = sg->len[0] + 1 + sg->len[1], i;
-    const jwtrevp_key *k;
-    int rc;
+    size_t msg_len = sg->len[0] + 1 + sg->len[1];
+    int rc = t->kid != NULL ? verify_by_kid(kr, t, msg, msg_len, d, err)
+                            : verify_by_alg(kr, t->alg, msg, msg_len, d, err);
 
-    if (t->kid != NULL) {
-        /* jansson refuses "\u0000": strlen is the kid's length. */
-        k = jwtrevp_keyring_by_kid(kr, t->kid, strlen(t->kid));
-        if (k == NULL)
-            return jwtrevp_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
-                                "no configured key has the token's kid");
-        if (k->alg != t->alg)
-            return jwtrevp_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
-                                "the key with the token's kid is bound to "
-                                "%s, not %s",
-                                jwtrev_alg_name(k->alg),
-                                jwtrev_alg_name(t->alg));
-        rc = jwtrevp_sig_verify(k, msg, msg_len, d->sig, d->sig_len);
-    } else {
-        rc = -JWTREV_ERR_BAD_SIGNATURE;
-        for (i = 0; (k = jwtrevp_keyring_by_alg(kr, t->alg, i)) != NULL; i++)
-            if ((rc =
-                     jwtrevp_sig_verify(k, msg, msg_len, d->sig, d->sig_len)) !=
-                -JWTREV_ERR_BAD_SIGNATURE)
-                break;
-        if (i == 0 && k == NULL)
-            return jwtrevp_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
-                                "no configured key for %s",
-                                jwtrev_alg_name(t->alg));
-    }
-    if (rc == 0)
-        return 0;
+    if (rc == 0 || rc == -JWTREV_ERR_KEY_NOT_FOUND)
+        return rc;
     if (rc == -JWTREV_ERR_INTERNAL)
-        return jwtrevp_fail(err, rc, "signature check failed to run");
+        return jwtrevp_fail(err, rc, "the signature check failed to run");
     return jwtrevp_fail(err, JWTREV_ERR_BAD_SIGNATURE,
                         "the signature does not verify with the %s key%s",
                         jwtrev_alg_name(t->alg), t->kid ? "" : "s");
@@ -388,6 +403,9 @@ jwtrev_verify(const jwtrev_policy *p, const jwtrev_keyring *kr,
 
     memset(&t, 0, sizeof(t));
     jwtrev_error_clear(err);
+    if (p == NULL || kr == NULL || (token == NULL && len > 0) || out == NULL)
+        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                            "jwtrev_verify needs a policy, keys and a token");
     if ((rc = split(token, len, p->max_token_len, &sg, err)) != 0)
         return rc;
     if (EVP_Digest(token, sg.len[0] + 1 + sg.len[1], t.sighash, NULL, p->sha256,

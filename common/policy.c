@@ -380,8 +380,8 @@ aud_accepted(const jwtrev_strlist *l, const json_t *aud)
 }
 
 /*
- * jansson refuses "\u0000" in strings, so strcmp above compares whole
- * values byte for byte.
+ * The JSON reader refuses "\u0000" in strings, so strcmp above compares
+ * whole values byte for byte.
  */
 static int
 check_parties(const jwtrev_policy *p, const struct claimset *cs,

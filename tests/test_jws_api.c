@@ -207,6 +207,11 @@ test_empty_ring(void)
     jwtrev_token t;
     jwtrev_error err;
 
+    ok(jwtrev_verify(NULL, fx.kr, tok, strlen(tok), FIX_NOW, 0, &t, &err) ==
+               -JWTREV_ERR_CONFIG_ERROR &&
+           jwtrev_verify(fx.pol[P_ALL], NULL, tok, strlen(tok), FIX_NOW, 0, &t,
+                         &err) == -JWTREV_ERR_CONFIG_ERROR,
+       "no policy or no ring: config_error, never a decision");
     ok(jwtrev_keyring_new(JWTREV_ALGSET_ALL, &kr) == 0 &&
            jwtrev_verify(fx.pol[P_ALL], kr, tok, strlen(tok), FIX_NOW,
                          JWTREV_VERIFY_SIGNATURE_ONLY, &t,

@@ -17,6 +17,13 @@ pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
     return OK;
 }
 
+static int
+check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+             server_rec *s)
+{
+    return jr_check_config(ptemp, s);
+}
+
 static void
 child_init(apr_pool_t *pchild, server_rec *s)
 {
@@ -27,6 +34,7 @@ static void
 register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* Forged claim headers go before anything else reads them. */
     ap_hook_header_parser(jr_header_parser, NULL, NULL, APR_HOOK_REALLY_FIRST);

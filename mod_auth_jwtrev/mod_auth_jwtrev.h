@@ -130,6 +130,19 @@ void jr_process_init(apr_pool_t *process_pool);
 void jr_child_init(void);
 
 /*
+ * The configuration as the library's options (the library parses every
+ * value); the caller frees *c with jwtrev_conf_free, also on failure.
+ */
+int jr_conf_build(const jr_dir_conf *dc, apr_pool_t *p, jwtrev_conf *c,
+                  jwtrev_error *err);
+
+/*
+ * Judge at start-up what directive-time checks cannot see: the key files
+ * each section inherits under the allow-list it sets (check_config).
+ */
+int jr_check_config(apr_pool_t *ptemp, server_rec *s);
+
+/*
  * The compiled site for a merged configuration, built on first use in
  * this process.  A configuration error is config_error with the detail.
  */

@@ -92,10 +92,9 @@ site_id(const jr_dir_conf *dc, apr_pool_t *p)
     return apr_array_pstrcat(p, parts, 0);
 }
 
-/* The configuration as the library's options (it parses every value). */
-static int
-site_conf(const jr_dir_conf *dc, apr_pool_t *p, jwtrev_conf *c,
-          jwtrev_error *err)
+int
+jr_conf_build(const jr_dir_conf *dc, apr_pool_t *p, jwtrev_conf *c,
+              jwtrev_error *err)
 {
     int i, j, rc = 0;
 
@@ -150,7 +149,7 @@ site_build(const jr_dir_conf *dc, const char *id, apr_pool_t *p, jr_site **out,
     int rc;
 
     memset(&site, 0, sizeof(site));
-    if ((rc = site_conf(dc, p, &c, err)) != 0)
+    if ((rc = jr_conf_build(dc, p, &c, err)) != 0)
         goto done;
     rc = jr_keyset_get((const char *const *)c.keys.v, c.keys.n,
                        (const char *const *)c.secrets.v, c.secrets.n, c.algs, p,

@@ -244,6 +244,14 @@ AuthJWTCacheSize 10k|AuthJWTCacheSize
 AuthJWTCacheSize 100000000|AuthJWTCacheSize
 Require jwt-claim role|jwt-claim
 EOF
+# A key inherited from the server that a section's allow-list leaves
+# without a usable algorithm: judged at start-up, naming the section.
+printf 'AuthJWTKeyFile %s\n<Location /y>\n    AuthType Bearer\n    AuthJWTAlgorithms ES256\n    Require valid-user\n</Location>\n' \
+    "$S/keys/rsa.pub.pem" >"$S/site.conf"
+"$APACHE2_BIN" -t -f "$S/httpd.conf" >"$S/t.out" 2>&1
+is $? 1 "apache2 -t refuses an inherited key the section's algorithms exclude"
+grep -q "AuthJWTAlgorithms as merged for <Location /y>" "$S/t.out"
+ok $? "  and names the directives and the section"
 printf '<Location /x>\n    AuthType Bearer\n    AuthJWTKeyFile %s\n    Require jwt-scope read\n</Location>\n' \
     "$S/keys/rsa.pub.pem" >"$S/site.conf"
 "$APACHE2_BIN" -t -f "$S/httpd.conf" >"$S/t.out" 2>&1

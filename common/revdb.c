@@ -472,9 +472,10 @@ key_of(jwtrev_entry *k, int kind, const char *iss, const void *id,
 }
 
 /*
- * The order of the checks, and so of the reasons: key_revoked (the key
- * is compromised, whatever the token), revoked (this token, by id or by
- * hash), subject_revoked.
+ * The order of the checks, and so of the reason when several entries
+ * match: this token (by id, then by hash: revoked), its subject
+ * (subject_revoked), its key (key_revoked).  Most revoked tokens are
+ * single logouts, so the usual hit is found first.
  */
 static int
 lookup(const struct view *v, const jwtrev_token *t, int64_t now,
@@ -486,11 +487,6 @@ lookup(const struct view *v, const jwtrev_token *t, int64_t now,
     storep_rec r;
     int rc;
 
-    if (t->kid != NULL) {
-        key_of(&k, JWTREV_ENTRY_KEY, "", t->kid, strlen(t->kid));
-        if ((rc = find(v, &k, now, &r, buf, err)) != 0)
-            return rc < 0 ? rc : hit(err, JWTREV_ERR_KEY_REVOKED, &r);
-    }
     if (t->jti != NULL) {
         key_of(&k, JWTREV_ENTRY_TOKEN, iss, t->jti, strlen(t->jti));
         if ((rc = find(v, &k, now, &r, buf, err)) != 0)
@@ -506,6 +502,11 @@ lookup(const struct view *v, const jwtrev_token *t, int64_t now,
             return rc;
         if (rc == 1 && (!t->has_iat || t->iat < r.e.not_before))
             return hit(err, JWTREV_ERR_SUBJECT_REVOKED, &r);
+    }
+    if (t->kid != NULL) {
+        key_of(&k, JWTREV_ENTRY_KEY, "", t->kid, strlen(t->kid));
+        if ((rc = find(v, &k, now, &r, buf, err)) != 0)
+            return rc < 0 ? rc : hit(err, JWTREV_ERR_KEY_REVOKED, &r);
     }
     return 0;
 }

@@ -23,7 +23,7 @@
  * share one copy of the pages in the kernel's page cache.
  */
 #define MMAP_MAX ((size_t)1 << 40)
-#define CACHE_BYTES (256 * 1024)
+#define CACHE_BYTES (32 * 1024)
 
 static void
 db_silent(const DB_ENV *env, const char *pfx, const char *msg)

@@ -71,16 +71,41 @@ arena_copy(storep_set *s, const void *p, size_t n)
     return d;
 }
 
-/* Issuers repeat: keep one copy while they come in a row. */
+/* Issuers repeat: one copy each, so that records of an issuer share a
+ * pointer (the sort compares pointers before bytes). */
 static const char *
 intern_issuer(storep_set *s, const char *iss, size_t len)
 {
-    if (s->last_iss == NULL || s->last_iss_len != len ||
-        (len > 0 && memcmp(s->last_iss, iss, len) != 0)) {
-        s->last_iss = arena_copy(s, iss, len);
-        s->last_iss_len = len;
+    const char *copy;
+    size_t i;
+
+    for (i = 0; i < s->n_iss; i++) {
+        if (s->iss[i].len == len &&
+            (len == 0 || memcmp(s->iss[i].s, iss, len) == 0))
+            return s->iss[i].s;
     }
-    return s->last_iss;
+    copy = arena_copy(s, iss, len);
+    if (copy != NULL && s->n_iss < STOREP_SET_ISSUERS) {
+        s->iss[s->n_iss].s = copy;
+        s->iss[s->n_iss++].len = len;
+    }
+    return copy;
+}
+
+/*
+ * Ids compare like their first 8 bytes as a big-endian number padded with
+ * zeros, as long as those differ (ids of text hold no zero byte; hashes
+ * are all 32 bytes): one integer compare settles most sort steps.
+ */
+static uint64_t
+id_prefix(const unsigned char *id, size_t len)
+{
+    uint64_t v = 0;
+    size_t i;
+
+    for (i = 0; i < 8; i++)
+        v = v << 8 | (i < len ? id[i] : 0);
+    return v;
 }
 
 /* A copy of r in the arena. */
@@ -97,6 +122,7 @@ rec_copy(storep_set *s, const storep_rec *r)
     c->e.reason = arena_copy(s, r->e.reason, r->e.reason_len);
     if (c->e.iss == NULL || c->e.id == NULL || c->e.reason == NULL)
         return NULL;
+    c->pfx = id_prefix(c->e.id, c->e.id_len);
     return c;
 }
 
@@ -136,8 +162,11 @@ cmp_ptr(const void *a, const void *b)
 {
     const storep_rec *x = *(storep_rec *const *)a;
     const storep_rec *y = *(storep_rec *const *)b;
-    int c = storep_rec_cmp(&x->e, &y->e);
+    int c;
 
+    if (x->e.kind == y->e.kind && x->e.iss == y->e.iss && x->pfx != y->pfx)
+        return x->pfx < y->pfx ? -1 : 1;
+    c = storep_rec_cmp(&x->e, &y->e);
     if (c != 0)
         return c;
     return x->tag < y->tag ? -1 : x->tag > y->tag;

@@ -57,6 +57,8 @@ typedef struct storep_rec {
     jwtrev_entry e;
     unsigned flags;
     uint64_t tag;
+    uint64_t pfx; /* in a set: the id's first 8 bytes, big-endian, zero
+                     padded (sorting compares this before the bytes) */
 } storep_rec;
 
 /* Byte order with a proper prefix first: Berkeley DB's key order. */
@@ -252,12 +254,17 @@ int storep_check_mode(const struct stat *st, const char *name,
 
 typedef struct storep_chunk storep_chunk;
 
+/* Issuers a set keeps one copy of (stores have a handful; more are
+ * copied per record, which is only slower). */
+#define STOREP_SET_ISSUERS 16
+
 typedef struct storep_set {
     storep_rec **v;
     size_t n, cap;
     storep_chunk *chunks; /* arena owning the records and their bytes */
-    const char *last_iss; /* issuer interning: the last one copied */
-    size_t last_iss_len;
+    storep_str iss[STOREP_SET_ISSUERS]; /* interned issuers: records of
+                                           one issuer share one copy */
+    size_t n_iss;
 } storep_set;
 
 void storep_set_init(storep_set *s);

@@ -76,10 +76,12 @@ static const struct sem_case {
      -JWTREV_ERR_KEY_REVOKED},
     {"key entry at its until", "k2", NULL, NULL, NULL, 10, 1, 1200, 0},
     {"kid is not a jti", NULL, NULL, NULL, "k1", 10, 1, 1500, 0},
-    {"key before token before subject", "k1", "https://a", "alice", "t1", 0,
-     0xaa, 1500, -JWTREV_ERR_KEY_REVOKED},
-    {"token before subject", "k9", "https://a", "alice", "t1", 0, 1, 1500,
-     -JWTREV_ERR_REVOKED},
+    {"token entries decide first", "k1", "https://a", "alice", "t1", 0,
+     0xaa, 1500, -JWTREV_ERR_REVOKED},
+    {"then the subject", "k1", "https://a", "alice", "t9", 0, 1, 1500,
+     -JWTREV_ERR_SUBJECT_REVOKED},
+    {"then the key", "k1", "https://a", "alice", "t9", 1000, 1, 1500,
+     -JWTREV_ERR_KEY_REVOKED},
     {"nothing matches", "k9", "https://a", "dave", "t9", 10, 1, 1500, 0},
 };
 

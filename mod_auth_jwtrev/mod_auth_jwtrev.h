@@ -10,7 +10,8 @@
  * pipeline), respond.c (the one mapping of results to HTTP, challenges,
  * logging), claims.c (claims to the backend and scrubbing), authz.c
  * (Require jwt-claim / jwt-scope), logout.c (the logout handlers),
- * mod_auth_jwtrev.c (hooks, module).
+ * check.c (the start-up check of merged sections), mod_auth_jwtrev.c
+ * (hooks, module).
  */
 #ifndef MOD_AUTH_JWTREV_H
 #define MOD_AUTH_JWTREV_H

@@ -13,7 +13,7 @@
 static int
 pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
-    jr_process_init(pconf);
+    jr_process_init();
     return OK;
 }
 

@@ -125,7 +125,7 @@ typedef struct jr_site {
 } jr_site;
 
 /* Create the process state; called once, from pre_config. */
-void jr_process_init(apr_pool_t *process_pool);
+void jr_process_init(void);
 
 /* Forget store handles a child might have inherited (child_init). */
 void jr_child_init(void);

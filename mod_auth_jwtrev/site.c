@@ -6,12 +6,13 @@
  * configuration shares one site, whatever section or .htaccess it came
  * from.
  *
- * Process state: the registries below are created empty in each process
- * image and filled on first use; the revocation store is opened only by
- * the process that uses it (after fork: a Berkeley DB handle must never
- * cross it).  Nothing is freed before the process exits; the number of
- * distinct configurations is bounded (JR_SITES_MAX) and past it a request
- * fails closed with a logged configuration error.
+ * Process state: the registries below are created by the parent before
+ * the configuration is read, inherited by the children and filled there
+ * on first use; a child opens the revocation store itself (after fork: a
+ * Berkeley DB handle must never cross it).  Nothing is freed before the
+ * process exits; the number of distinct configurations is bounded
+ * (JR_SITES_MAX) and past it a request fails closed with a logged
+ * configuration error.
  */
 #include <string.h>
 #include <time.h>
@@ -39,11 +40,10 @@ static apr_hash_t *stores;     /* dir -> jr_store */
 static unsigned sites_count;
 
 void
-jr_process_init(apr_pool_t *process_pool)
+jr_process_init(void)
 {
     apr_allocator_t *alloc;
 
-    (void)process_pool;
     jr_cache_init();
     if (sites_pool != NULL) {
         /* A restart in the parent, which serves no request and so built

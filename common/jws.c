@@ -88,8 +88,8 @@ bad_split(const char *token, size_t len, jwtrev_error *err)
     if (dots == 4)
         return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
                             "JWE (five segments) is not accepted");
-    return jwtrevp_fail(err, JWTREV_ERR_MALFORMED, "%zu segments, not three",
-                        dots + 1);
+    return jwtrevp_fail(err, JWTREV_ERR_MALFORMED, "%zu segment%s, not three",
+                        dots + 1, dots == 0 ? "" : "s");
 }
 
 /*

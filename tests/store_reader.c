@@ -95,8 +95,11 @@ watch(const char *dir, int n, int seconds)
     char id[32];
     int i, left = n, rc, errors = 0;
 
-    if (neg == NULL || pos == NULL || open_db(dir, &db) != 0)
+    if (neg == NULL || pos == NULL || open_db(dir, &db) != 0) {
+        free(neg);
+        free(pos);
         return 1;
+    }
     while (left > 0 && mono_ns() < end) {
         for (i = 0; i < n; i++) {
             if (pos[i] != 0)
@@ -117,6 +120,8 @@ watch(const char *dir, int n, int seconds)
         printf("c%d %lld %lld\n", i, (long long)neg[i], (long long)pos[i]);
     printf("errors %d\n", errors);
     jwtrev_revdb_close(db);
+    free(neg);
+    free(pos);
     return 0;
 }
 
@@ -219,8 +224,11 @@ verify(const char *dir, const char *file)
     char line[128];
     long checked = 0, missing = 0;
 
-    if (f == NULL || open_db(dir, &db) != 0)
+    if (f == NULL || open_db(dir, &db) != 0) {
+        if (f != NULL)
+            fclose(f);
         return 1;
+    }
     while (fgets(line, sizeof(line), f) != NULL) {
         line[strcspn(line, "\n")] = '\0';
         if (line[0] == '\0')

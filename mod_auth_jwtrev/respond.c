@@ -188,6 +188,8 @@ jr_log_result(request_rec *r, int rc, const jwtrev_error *err,
     if (rc != 0)
         apr_table_setn(r->notes, JR_REASON_NOTE, reason);
     if (rc == 0) {
+        if (!APLOGrdebug(r))
+            return;
         jr_logid(&v->tok, buf, sizeof(buf));
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "token from %s accepted for user %s (%s)", source,

@@ -168,6 +168,25 @@ release_verified(void *v)
     return APR_SUCCESS;
 }
 
+/*
+ * The user becomes REMOTE_USER, the CGI environment and log lines: no
+ * control characters (CR, LF, NUL, ...) in it, whatever the issuer signed.
+ */
+static int
+user_ok(const char *user, jwtrev_error *err)
+{
+    const unsigned char *u = (const unsigned char *)user;
+
+    for (; *u != '\0'; u++)
+        if (*u < 0x20 || *u == 0x7f) {
+            err->code = JWTREV_ERR_BAD_CLAIMS;
+            apr_cpystrn(err->detail, "the user claim holds a control character",
+                        sizeof(err->detail));
+            return -JWTREV_ERR_BAD_CLAIMS;
+        }
+    return 0;
+}
+
 /* The token checked from scratch; the cache remembers it when on. */
 static int
 verify_fresh(const jr_site *site, jwtrev_keyring *ring, uint64_t gen,
@@ -180,6 +199,8 @@ verify_fresh(const jr_site *site, jwtrev_keyring *ring, uint64_t gen,
     if (v == NULL)
         return -JWTREV_ERR_INTERNAL;
     rc = jwtrev_verify(site->policy, ring, tok, len, now, 0, &v->tok, err);
+    if (rc == 0 && (rc = user_ok(v->tok.user, err)) != 0)
+        jr_logid(&v->tok, err->logid, sizeof(err->logid));
     if (rc != 0) {
         jr_verified_release(v);
         return rc;

@@ -69,6 +69,7 @@ OTHER_ISS=$(sign --iss https://evil.example.com --sub alice --jti o1)
 TAMPERED=$(printf '%s' "$A" | sed 's/\.[^.]*$/.AAAA/')
 CRLF=$(sign --iss $ISS --sub carol --claims '{"name":"x\r\nX-Evil: 1"}')
 LONG=$(sign --iss $ISS --sub dave --claims "{\"long\":\"$(head -c 4500 /dev/zero | tr '\0' a)\"}")
+CRLF_SUB=$(sign --iss $ISS --sub "$(printf 'eve\r\nX-Evil: 1')" --jti crlf)
 COLLIDE=$(sign --iss $ISS --sub gus \
     --claims '{"role":"admin","ROLE":"user","r.x":"1","r_x":"2"}')
 PY=$(pyjwt "$S/keys/ec.pem" ES256 \
@@ -199,6 +200,11 @@ is "$(hdr X-Evil)" "" "no header injected"
 case $(hdr X-Claims) in *'x\r\nX-Evil: 1'*) r=0 ;; *) r=1 ;; esac
 ok $r "JWT_CLAIMS keeps CR/LF as JSON escapes"
 
+bearer /api/ok.txt "$CRLF_SUB"
+is "$CODE" 401 "CR/LF in the user claim: refused"
+is "$(hdr X-Reason)" bad_claims "CR/LF in the user claim: bad_claims"
+is "$(hdr X-User)" "" "CR/LF in the user claim: no REMOTE_USER"
+
 bearer /api/ok.txt "$COLLIDE"
 is "$(hdr X-Hdr-Role)" admin "claims colliding on a header name: the first one kept"
 is "$(hdr X-Env-Rx)" 1 "claims colliding on an env name: the first one kept"
@@ -233,5 +239,5 @@ claim not exported (control characters in its value)|a claim held back
 EOF
 
 no_secret_in_log "$A" "$B" "$EXPIRED" "$OTHER_ISS" "$TAMPERED" "$CRLF" \
-    "$LONG" "$PY" "$COLLIDE"
+    "$LONG" "$PY" "$COLLIDE" "$CRLF_SUB"
 done_testing

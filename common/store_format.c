@@ -2,8 +2,10 @@
  * store_format.c - revocation entries: names, validation, identity order,
  * and the byte layout of their values in a store file.
  *
- * Value layout (big-endian): flags (1 byte), revoked_at (8), until (8),
- * for subject entries not_before (8), then the reason (the rest).
+ * Key layout: the kind byte, for token and subject entries the issuer's
+ * index in the file's table (4 bytes), then the id.  Value layout
+ * (big-endian): flags (1 byte), revoked_at (8), until (8), for subject
+ * entries not_before (8), then the reason (the rest).
  */
 #include "config.h"
 
@@ -228,5 +230,77 @@ storep_val_decode(const unsigned char *buf, size_t len, storep_rec *r)
         r->e.kind == JWTREV_ENTRY_SUBJECT ? storep_get_i64(buf + 17) : 0;
     r->e.reason = (const char *)buf + n;
     r->e.reason_len = len - n;
+    return 0;
+}
+
+/* Index of issuer s in f's table, or -1. */
+static long
+iss_find(const storep_file *f, const char *s, size_t len)
+{
+    size_t lo = 0, hi = f->n_iss, mid;
+    int c;
+
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        c = storep_bytes_cmp(f->iss[mid].s, f->iss[mid].len, s, len);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+int
+storep_key_encode(const storep_file *f, const jwtrev_entry *e,
+                  unsigned char *buf, size_t *len)
+{
+    size_t off = 1;
+    long idx;
+
+    if (e->id_len > JWTREV_STORE_ID_MAX)
+        return 1;
+    buf[0] = (unsigned char)e->kind;
+    if (has_issuer(e->kind)) {
+        idx = iss_find(f, e->iss, e->iss_len);
+        if (idx < 0)
+            return 1;
+        storep_put_u32(buf + 1, (uint32_t)idx);
+        off = 5;
+    }
+    memcpy(buf + off, e->id, e->id_len);
+    *len = off + e->id_len;
+    return 0;
+}
+
+int
+storep_key_decode(const storep_file *f, const unsigned char *buf, size_t len,
+                  storep_rec *r)
+{
+    size_t off = 1;
+    uint32_t idx;
+
+    if (len < 2 || buf[0] < JWTREV_ENTRY_TOKEN || buf[0] > JWTREV_ENTRY_KEY)
+        return -1;
+    r->e.kind = (jwtrev_entry_kind)buf[0];
+    r->e.iss = "";
+    r->e.iss_len = 0;
+    if (has_issuer(buf[0])) {
+        if (len < 6)
+            return -1;
+        idx = storep_get_u32(buf + 1);
+        if (idx >= f->n_iss)
+            return -1;
+        r->e.iss = f->iss[idx].s;
+        r->e.iss_len = f->iss[idx].len;
+        off = 5;
+    }
+    r->e.id = buf + off;
+    r->e.id_len = len - off;
+    if (r->e.id_len > JWTREV_STORE_ID_MAX ||
+        (buf[0] == JWTREV_ENTRY_HASH && r->e.id_len != JWTREV_STORE_HASH_LEN))
+        return -1;
     return 0;
 }

@@ -225,6 +225,12 @@ int storep_cursor_open(const storep_file *f, storep_cursor *c,
 int storep_cursor_next(storep_cursor *c, jwtrev_error *err);
 void storep_cursor_close(storep_cursor *c);
 
+/*
+ * Fill err with code and a detail naming the entry r (kind, time of
+ * revocation, reason; never token material); returns -code.
+ */
+int storep_hit(jwtrev_error *err, int code, const storep_rec *r);
+
 /* Silence Berkeley DB's own messages: the library never prints. */
 void storep_db_quiet(DB *db);
 
@@ -304,6 +310,9 @@ int storep_lock_wait(int fd, const char *dir, jwtrev_error *err);
 /* Wait (bounded) for the lock, remove dead writers' files, open both. */
 int storep_txn_begin(const char *dir, storep_txn *w, jwtrev_error *err);
 void storep_txn_end(storep_txn *w);
+
+/* Read the delta's entries into w->changes, once. */
+int storep_txn_load_changes(storep_txn *w, jwtrev_error *err);
 
 /* Publish: bump gen so that readers look again. */
 int storep_txn_bump(storep_txn *w, jwtrev_error *err);

@@ -138,16 +138,34 @@ view_free_except(struct view *v, const struct view *keep)
     free(v);
 }
 
-/* The file at path if it is still f (same inode: f holds it open, so the
- * number cannot have been reused), else NULL. */
+/*
+ * The file at path if it is still f (same inode: f holds it open, so the
+ * number cannot have been reused) and not writable by others, else NULL:
+ * opening it again then decides (and refuses a world-writable file).
+ */
 static storep_file *
 unchanged(storep_file *f, const char *path)
 {
     struct stat st;
 
-    if (f == NULL || stat(path, &st) != 0)
+    if (f == NULL || stat(path, &st) != 0 || (st.st_mode & S_IWOTH))
         return NULL;
     return st.st_dev == f->dev && st.st_ino == f->ino ? f : NULL;
+}
+
+/* A full check reopens a base whose filter is missing (a retry) or has
+ * turned world-writable (then refused). */
+static int
+filter_ok(const jwtrev_revdb *db, const storep_file *base)
+{
+    char name[STOREP_BLOOM_NAME_MAX], path[PATH_MAX];
+    struct stat st;
+
+    if (base->bloom.blocks == NULL)
+        return 0;
+    storep_bloom_name(base->id, name);
+    return path_in(db, name, path) == 0 && stat(path, &st) == 0 &&
+           !(st.st_mode & S_IWOTH);
 }
 
 /*
@@ -174,8 +192,7 @@ open_files(const jwtrev_revdb *db, const struct view *old, int full,
             return rc;
     }
     nv->base = old != NULL ? unchanged(old->base, bpath) : NULL;
-    /* A full check also retries a filter that could not be mapped. */
-    if (nv->base != NULL && full && nv->base->bloom.blocks == NULL)
+    if (nv->base != NULL && full && !filter_ok(db, nv->base))
         nv->base = NULL;
     if (nv->base == NULL) {
         rc = storep_file_open(bpath, bpath, STOREP_OPEN_THREAD, &nv->base, err);

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -429,6 +430,24 @@ test_troubles(void)
     jwtrev_revdb_close(db);
 }
 
+/* The path of the store's filter file bloom.<id>. */
+static int
+bloom_path(const char *dir, char *buf, size_t len)
+{
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    int rc = -1;
+
+    while (d != NULL && (de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, "bloom.", 6) == 0 &&
+            snprintf(buf, len, "%s/%s", dir, de->d_name) < (int)len)
+            rc = 0;
+    }
+    if (d != NULL)
+        closedir(d);
+    return rc;
+}
+
 static void
 test_modes(void)
 {
@@ -454,6 +473,28 @@ test_modes(void)
        "an open handle refuses the store once it turns world-writable");
     chmod(dir, 0700);
     ok(check_jti(db, "a") == 0, "and takes it back when fixed");
+    for (i = 1; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", dir, names[i]);
+        stat(path, &st);
+        chmod(path, st.st_mode | S_IWOTH);
+        sleep(1);
+        usleep(100000);
+        ok(check_jti(db, "a") == -JWTREV_ERR_DB_ERROR,
+           "an open handle refuses %s once it turns world-writable",
+           names[i] + 1);
+        chmod(path, st.st_mode);
+    }
+    ok(check_jti(db, "a") == 0, "all fixed: it works again");
+    if (bloom_path(dir, path, sizeof(path)) == 0) {
+        chmod(path, 0602);
+        sleep(1);
+        usleep(100000);
+        ok(check_jti(db, "a") == -JWTREV_ERR_DB_ERROR,
+           "and refuses a world-writable filter");
+        chmod(path, 0600);
+    } else {
+        ok(0, "the store has a filter file");
+    }
     jwtrev_revdb_close(db);
 }
 

@@ -64,8 +64,7 @@ bulk_init(struct bulk_args *a, struct cli *cli)
     a->now = cli_now();
 }
 
-/* ---- purge, compact
- * ---------------------------------------------------------- */
+/* ---- purge, compact ------------------------------------------------------ */
 
 int
 cmd_purge(struct cli *cli, int argc, char **argv)
@@ -123,8 +122,7 @@ cmd_compact(struct cli *cli, int argc, char **argv)
     return CLI_OK;
 }
 
-/* ---- dump
- * ------------------------------------------------------------------------ */
+/* ---- dump ---------------------------------------------------------------- */
 
 static int
 dump_one(void *arg, const jwtrev_entry *e)
@@ -170,8 +168,7 @@ cmd_dump(struct cli *cli, int argc, char **argv)
     return rc == 0 ? CLI_OK : store_fail("dump", rc, &err);
 }
 
-/* ---- load
- * ------------------------------------------------------------------------ */
+/* ---- load ---------------------------------------------------------------- */
 
 /* One line into the batch; CLI_OK or CLI_USAGE (printed). */
 static int

@@ -79,8 +79,7 @@ init_args(struct query_args *a, struct cli *cli, const char *cmd)
     a->now = cli_now();
 }
 
-/* ---- status
- * ------------------------------------------------------------------ */
+/* ---- status -------------------------------------------------------------- */
 
 static int
 status_run(const struct query_args *a, const char *arg)
@@ -138,8 +137,7 @@ cmd_status(struct cli *cli, int argc, char **argv)
     return status_run(&a, optind < argc ? argv[optind] : NULL);
 }
 
-/* ---- list
- * ---------------------------------------------------------------------- */
+/* ---- list ---------------------------------------------------------------- */
 
 static int
 list_json(void *arg, const jwtrev_entry *e)
@@ -197,8 +195,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
                                           : store_fail("list", rc, &err);
 }
 
-/* ---- stats
- * ---------------------------------------------------------------------- */
+/* ---- stats --------------------------------------------------------------- */
 
 static void
 stats_json(const jwtrev_store_stats *s)

@@ -31,8 +31,7 @@ start_opts(void)
     opterr = 0;
 }
 
-/* ---- init
- * -------------------------------------------------------------------- */
+/* ---- init ---------------------------------------------------------------- */
 
 static const struct option init_opts[] = {
     {"group", required_argument, NULL, SOPT_GROUP},
@@ -115,8 +114,7 @@ cmd_init(struct cli *cli, int argc, char **argv)
     return CLI_OK;
 }
 
-/* ---- revoke-subject, revoke-key -------------------------------------------
- */
+/* ---- revoke-subject, revoke-key ------------------------------------------ */
 
 static const struct option subject_opts[] = {
     {"iss", required_argument, NULL, SOPT_ISS},
@@ -215,8 +213,7 @@ cmd_revoke_key(struct cli *cli, int argc, char **argv)
     return revoke_id(cli, argc, argv, JWTREV_ENTRY_KEY);
 }
 
-/* ---- unrevoke
- * ---------------------------------------------------------------- */
+/* ---- unrevoke ------------------------------------------------------------ */
 
 static const struct option unrevoke_opts[] = {
     {"jti", required_argument, NULL, SOPT_JTI},

@@ -101,8 +101,7 @@ int jwtrev_store_put(const char *dir, const jwtrev_entry *e, jwtrev_error *err);
 int jwtrev_store_remove(const char *dir, const jwtrev_entry *key, int *removed,
                         jwtrev_error *err);
 
-/* ---- whole-store operations -----------------------------------------------
- */
+/* ---- whole-store operations ---------------------------------------------- */
 
 /*
  * Long operations report progress through this, when not NULL: done of
@@ -147,8 +146,7 @@ int jwtrev_store_batch_commit(const char *dir, jwtrev_store_batch *b,
 
 void jwtrev_store_batch_free(jwtrev_store_batch *b);
 
-/* ---- reading ----------------------------------------------------------------
- */
+/* ---- reading ------------------------------------------------------------- */
 
 /*
  * Call fn for every entry whose kind is in the mask kinds, in key order
@@ -174,8 +172,7 @@ typedef struct jwtrev_store_stats {
 int jwtrev_store_stats_get(const char *dir, jwtrev_store_stats *out,
                            jwtrev_error *err);
 
-/* ---- tokens for the admin tool ---------------------------------------------
- */
+/* ---- tokens for the admin tool ------------------------------------------- */
 
 /*
  * The entry that revokes token t (what jwtrev_store_revoke_token

@@ -160,6 +160,9 @@ jwtrev_store_remove(const char *dir, const jwtrev_entry *key, int *removed,
     storep_txn w;
     int found = 0, rc;
 
+    if (jwtrev_entry_kind_name(key->kind) == NULL)
+        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                            "unknown entry kind %d", (int)key->kind);
     rc = storep_txn_begin(dir, &w, err);
     if (rc != 0)
         return rc;
@@ -170,8 +173,7 @@ jwtrev_store_remove(const char *dir, const jwtrev_entry *key, int *removed,
     return rc;
 }
 
-/* ---- the writes a module makes (jwtrev.h)
- * --------------------------------------- */
+/* ---- the writes a module makes (jwtrev.h) -------------------------------- */
 
 static int64_t
 add_sat(int64_t a, int64_t b)

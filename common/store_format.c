@@ -260,7 +260,9 @@ storep_key_encode(const storep_file *f, const jwtrev_entry *e,
     size_t off = 1;
     long idx;
 
-    if (e->id_len > JWTREV_STORE_ID_MAX)
+    /* Kind 0 would name a meta record: never an entry. */
+    if (jwtrev_entry_kind_name(e->kind) == NULL ||
+        e->id_len > JWTREV_STORE_ID_MAX)
         return 1;
     buf[0] = (unsigned char)e->kind;
     if (has_issuer(e->kind)) {

@@ -12,8 +12,7 @@
 
 #define PROGRESS_EVERY 65536
 
-/* ---- the merge behind compact, purge and load -------------------------------
- */
+/* ---- the merge behind compact, purge and load ---------------------------- */
 
 /* Where the merge stands in each of its three sorted inputs. */
 struct merge {
@@ -198,8 +197,7 @@ storep_compact(storep_txn *w, const storep_set *batch, int64_t purge_now,
     return rc;
 }
 
-/* ---- batches (jwtrev load)
- * ------------------------------------------------------ */
+/* ---- batches (jwtrev load) ----------------------------------------------- */
 
 struct jwtrev_store_batch {
     storep_set set;

@@ -85,8 +85,7 @@ size_t storep_val_encode(const storep_rec *r, unsigned char *buf);
 /* Decode a value into r's flags, times and reason (pointing into buf). */
 int storep_val_decode(const unsigned char *buf, size_t len, storep_rec *r);
 
-/* ---- the lookup filter (store_bloom.c) ------------------------------------
- */
+/* ---- the lookup filter (store_bloom.c) ----------------------------------- */
 
 /*
  * A blocked Bloom filter: every key sets bits in one 64-byte block, so a
@@ -137,8 +136,7 @@ int storep_bloom_build_init(storep_bloom_builder *bb, uint64_t n,
 void storep_bloom_build_add(storep_bloom_builder *bb, uint64_t h);
 void storep_bloom_build_free(storep_bloom_builder *bb);
 
-/* ---- one store file, read-only (store_file.c) -------------------------------
- */
+/* ---- one store file, read-only (store_file.c) ---------------------------- */
 
 typedef struct storep_str {
     const char *s;
@@ -240,8 +238,7 @@ int storep_fail_db(jwtrev_error *err, const char *name, const char *what,
 int storep_fail_errno(jwtrev_error *err, const char *name, const char *what,
                       int errnum);
 
-/* ---- a consistent pair of files (store_file.c) ------------------------------
- */
+/* ---- a consistent pair of files (store_file.c) --------------------------- */
 
 /*
  * Open delta.db then base.db of dir and pair them: a delta written for
@@ -255,8 +252,7 @@ int storep_open_pair(const char *dir, unsigned flags, storep_file **base,
 int storep_check_mode(const struct stat *st, const char *name,
                       jwtrev_error *err);
 
-/* ---- an in-memory sorted set of entries (store_set.c)
- * ------------------------ */
+/* ---- an in-memory sorted set of entries (store_set.c) -------------------- */
 
 typedef struct storep_chunk storep_chunk;
 
@@ -290,8 +286,7 @@ void storep_set_delete(storep_set *s, size_t i);
 /* The first index i > 0 whose entry equals entry i-1's identity, or 0. */
 size_t storep_set_first_duplicate(const storep_set *s);
 
-/* ---- writing (store_write.c, store.c)
- * ------------------------------------------ */
+/* ---- writing (store_write.c, store.c) ------------------------------------ */
 
 /* A writer holding the store's lock, with the current files open. */
 typedef struct storep_txn {

@@ -265,6 +265,11 @@ test_batches(void)
     e.id_len = 0;
     ok(jwtrev_store_batch_add(batch, &e, 9, &err) == -JWTREV_ERR_CONFIG_ERROR,
        "a bad entry is refused when added");
+    e = st_entry(JWTREV_ENTRY_KEY, NULL, "version", 0, 0, NULL);
+    e.kind = 0;
+    ok(jwtrev_store_remove(b, &e, &i, &err) == -JWTREV_ERR_CONFIG_ERROR,
+       "remove refuses kind 0 (the meta records' prefix)");
+    ok(same_entries(a, b), "the store is untouched");
     jwtrev_store_batch_free(batch);
 }
 

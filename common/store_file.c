@@ -126,6 +126,38 @@ meta_is(const DBT *k, const char *name, size_t extra)
            memcmp((const unsigned char *)k->data + 1, name, n) == 0;
 }
 
+/*
+ * The format version, read before anything else: a file of another
+ * version may lay out every other record differently.
+ */
+static int
+check_version(storep_file *f, jwtrev_error *err)
+{
+    unsigned char kbuf[] = "\0version", vbuf[4];
+    DBT k, v;
+    int ret;
+
+    memset(&k, 0, sizeof(k));
+    memset(&v, 0, sizeof(v));
+    k.data = kbuf;
+    k.size = k.ulen = sizeof(kbuf) - 1;
+    k.flags = v.flags = DB_DBT_USERMEM;
+    v.data = vbuf;
+    v.ulen = sizeof(vbuf);
+    ret = f->db->get(f->db, NULL, &k, &v, 0);
+    if (ret == DB_NOTFOUND || ret == DB_BUFFER_SMALL ||
+        (ret == 0 && v.size != 4))
+        return corrupt(err, f, "no format version");
+    if (ret != 0)
+        return corrupt(err, f, db_strerror(ret));
+    if (storep_get_u32(vbuf) != STOREP_VERSION)
+        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
+                            "%s: store format version %u: this jwtrev reads "
+                            "version %d only",
+                            f->name, storep_get_u32(vbuf), STOREP_VERSION);
+    return 0;
+}
+
 /* One meta record; *seen collects which ones were there (bits). */
 static int
 meta_record(storep_file *f, const DBT *k, const DBT *v, unsigned *seen)
@@ -133,22 +165,20 @@ meta_record(storep_file *f, const DBT *k, const DBT *v, unsigned *seen)
     const unsigned char *d = v->data;
     int i;
 
-    if (meta_is(k, "version", 0) && v->size == 4) {
-        *seen |= 1;
-        return storep_get_u32(d) == STOREP_VERSION ? 0 : -2;
+    if (meta_is(k, "version", 0)) {
+        return 0; /* checked first */
     } else if (meta_is(k, "id", 0) && v->size == STOREP_ID_LEN) {
-        *seen |= 2;
+        *seen |= 1;
         memcpy(f->id, d, STOREP_ID_LEN);
     } else if (meta_is(k, "count", 0) && v->size == 8 * STOREP_NCOUNT) {
-        *seen |= 4;
+        *seen |= 2;
         for (i = 0; i < STOREP_NCOUNT; i++)
             f->count[i] = storep_get_i64(d + 8 * i);
     } else if (meta_is(k, "base", 0) && v->size == STOREP_ID_LEN) {
-        *seen |= 8;
         f->is_delta = 1;
         memcpy(f->base_id, d, STOREP_ID_LEN);
     } else if (meta_is(k, "bloom", 0)) {
-        *seen |= 16;
+        *seen |= 4;
         f->bloom.owned = malloc(v->size);
         if (f->bloom.owned == NULL)
             return -1;
@@ -162,6 +192,22 @@ meta_record(storep_file *f, const DBT *k, const DBT *v, unsigned *seen)
     return 0;
 }
 
+/* After the meta records: all there, and the delta's filter usable. */
+static int
+meta_complete(storep_file *f, unsigned seen, jwtrev_error *err)
+{
+    size_t len = f->bloom.map_len;
+
+    f->bloom.map_len = 0; /* it only carried the record's length */
+    if ((seen & 3) != 3 || (f->is_delta && !(seen & 4)))
+        return corrupt(err, f, "meta records missing");
+    if (f->is_delta &&
+        storep_bloom_parse(&f->bloom, f->bloom.owned, len, f->base_id) != 0)
+        return corrupt(err, f, "bad filter");
+    storep_hash_key(f->is_delta ? f->base_id : f->id, f->hkey);
+    return 0;
+}
+
 /* Read the meta records (keys starting with 0) and check them. */
 static int
 load_meta(storep_file *f, jwtrev_error *err)
@@ -169,8 +215,10 @@ load_meta(storep_file *f, jwtrev_error *err)
     DBC *c = NULL;
     DBT k, v;
     unsigned seen = 0;
-    int ret, rc = 0, flag = DB_SET_RANGE;
+    int ret, rc = check_version(f, err), flag = DB_SET_RANGE;
 
+    if (rc != 0)
+        return rc;
     memset(&k, 0, sizeof(k));
     memset(&v, 0, sizeof(v));
     k.flags = v.flags = DB_DBT_REALLOC;
@@ -183,27 +231,15 @@ load_meta(storep_file *f, jwtrev_error *err)
         flag = DB_NEXT;
         if (k.size < 2 || ((unsigned char *)k.data)[0] != 0)
             break;
-        rc = meta_record(f, &k, &v, &seen);
-        if (rc != 0)
+        if (meta_record(f, &k, &v, &seen) != 0) {
+            rc = corrupt(err, f, "bad meta record");
             break;
+        }
     }
-    if (rc == -2)
-        rc = jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                          "%s: unknown store format version (this jwtrev "
-                          "reads version %d)",
-                          f->name, STOREP_VERSION);
-    else if (rc != 0 || (ret != 0 && ret != DB_NOTFOUND))
-        rc = corrupt(err, f,
-                     ret != 0 && ret != DB_NOTFOUND ? db_strerror(ret)
-                                                    : "bad meta record");
-    else if ((seen & 7) != 7 || (f->is_delta && !(seen & 16)))
-        rc = corrupt(err, f, "meta records missing");
-    else if (f->is_delta &&
-             storep_bloom_parse(&f->bloom, f->bloom.owned, f->bloom.map_len,
-                                f->base_id) != 0)
-        rc = corrupt(err, f, "bad filter");
-    storep_hash_key(f->is_delta ? f->base_id : f->id, f->hkey);
-    f->bloom.map_len = 0;
+    if (rc == 0 && ret != 0 && ret != DB_NOTFOUND)
+        rc = corrupt(err, f, db_strerror(ret));
+    if (rc == 0)
+        rc = meta_complete(f, seen, err);
     if (c != NULL)
         c->close(c);
     free(k.data);

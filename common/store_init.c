@@ -89,8 +89,9 @@ static int
 make_lock_and_gen(storep_txn *w, const struct modes *m, jwtrev_error *err)
 {
     unsigned char gen[16];
+    char tmp[32];
     uint64_t one = 1;
-    int rc;
+    int rc = 0;
 
     w->lockfd = openat(w->dirfd, "lock",
                        O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, m->file);
@@ -101,9 +102,15 @@ make_lock_and_gen(storep_txn *w, const struct modes *m, jwtrev_error *err)
         return rc;
     memcpy(gen, GEN_MAGIC, 8);
     memcpy(gen + 8, &one, 8);
-    rc = storep_write_file(w->dirfd, "gen", gen, sizeof(gen), m->gen, err);
-    if (rc != 0 && faccessat(w->dirfd, "gen", F_OK, 0) == 0)
-        rc = 0; /* there already */
+    /* Whole or not at all, like every file of the store. */
+    snprintf(tmp, sizeof(tmp), "gen.tmp.%ld", (long)getpid());
+    if (faccessat(w->dirfd, "gen", F_OK, 0) != 0) {
+        rc = storep_write_file(w->dirfd, tmp, gen, sizeof(gen), m->gen, err);
+        if (rc == 0 && renameat(w->dirfd, tmp, w->dirfd, "gen") != 0)
+            rc = storep_fail_errno(err, "gen", "cannot rename", errno);
+        if (rc != 0)
+            unlinkat(w->dirfd, tmp, 0);
+    }
     if (rc == 0) {
         w->genfd = openat(w->dirfd, "gen", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
         if (w->genfd < 0)

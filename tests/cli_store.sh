@@ -86,6 +86,36 @@ is "$rc" 2 "unknown option"
 run "$JWTREV" --db "$tmp/no/such/parent" init
 is "$rc" 3 "no parent directory: store error"
 
+# ---- other users: the group reads, writes with --logout-writable --------------
+# As the web server would: uid nobody, its only group nogroup.
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null &&
+    getent group nogroup >/dev/null; then
+    chmod 755 "$tmp"
+    G=$tmp/shared
+    "$JWTREV" --db "$G" init --group nogroup >/dev/null
+    run as_nobody "$JWTREV" --db "$G" status <"$tmp/t.jti"
+    is "$rc:$out" "0:not revoked" "a member of the group reads the store"
+    run as_nobody "$JWTREV" --db "$G" revoke --jti by-nobody
+    is "$rc" 3 "but cannot write it"
+    "$JWTREV" --db "$G" init --group nogroup --logout-writable >/dev/null
+    run as_nobody "$JWTREV" --db "$G" revoke --jti by-nobody
+    is "$rc" 0 "with --logout-writable it can"
+    is "$(stat -c %U:%G:%a "$G/delta.db")" "nobody:nogroup:640" \
+        "its new file: group kept, nobody else may write"
+    run "$JWTREV" --db "$G" revoke --jti by-root
+    is "$rc:$(stat -c %G:%a "$G/delta.db")" "0:nogroup:640" \
+        "root's writes keep the group too"
+    run as_nobody "$JWTREV" --db "$G" list --kind token
+    is "$(echo "$out" | wc -l)" 2 "and the group reads them"
+    run as_nobody "$JWTREV" --db "$S" status <"$tmp/t.jti"
+    case $err in *"Permission denied"*) r=0 ;; *) r=1 ;; esac
+    is "$rc:$r" "3:0" "an owner-only store is unreadable to others: exit 3"
+    chmod 700 "$tmp"
+else
+    ok 1 "root, setpriv and the group nogroup are needed for the access tests"
+fi
+
 # ---- revoke a token and what it does -------------------------------------------
 run J status "$(cat "$tmp/t.jti")"
 is "$rc:$out" "0:not revoked" "status of a token not revoked"

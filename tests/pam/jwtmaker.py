@@ -57,7 +57,9 @@ def make_keys(d):
     for name, key in keys.items():
         _pem_pair(key, d, name)
     _write(os.path.join(d, "hs256.secret"), os.urandom(32), 0o600)
-    q = secrets.randbits(2046) | (1 << 2045) | 1
+    # q >= 1.5 * 2^2045 makes 3q exactly 2048 bits, so the small factor
+    # is the one reason to refuse it (not the modulus length).
+    q = secrets.randbits(2044) | (1 << 2045) | (1 << 2044) | 1
     bad = rsa.RSAPublicNumbers(65537, 3 * q).public_key()
     _write(os.path.join(d, "rs-badmod.pub"), bad.public_bytes(
         serialization.Encoding.PEM,

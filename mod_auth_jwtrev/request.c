@@ -187,11 +187,12 @@ user_ok(const char *user, jwtrev_error *err)
     return 0;
 }
 
-/* The token checked from scratch; the cache remembers it when on. */
+/* The token checked from scratch; the cache remembers it under digest
+ * (NULL: the cache is off). */
 static int
 verify_fresh(const jr_site *site, jwtrev_keyring *ring, uint64_t gen,
-             const char *tok, size_t len, int64_t now, jr_verified **out,
-             jwtrev_error *err)
+             const char *tok, size_t len, const unsigned char *digest,
+             int64_t now, jr_verified **out, jwtrev_error *err)
 {
     jr_verified *v = jr_verified_new();
     int rc;
@@ -206,25 +207,25 @@ verify_fresh(const jr_site *site, jwtrev_keyring *ring, uint64_t gen,
         return rc;
     }
     v->generation = gen;
-    if (site->cache != NULL && jr_token_digest(tok, len, v->digest) == 0)
+    if (digest != NULL) {
+        memcpy(v->digest, digest, sizeof(v->digest));
         jr_cache_put(site->cache, v);
+    }
     *out = v;
     return 0;
 }
 
-/* The cached token, if any, re-checked against the time now. */
+/* The token cached under digest, if any, re-checked against the time now. */
 static int
 verify_cached(request_rec *r, const jr_site *site, uint64_t gen,
-              const char *tok, size_t len, int64_t now, jr_verified **out,
+              const unsigned char *digest, int64_t now, jr_verified **out,
               jwtrev_error *err)
 {
-    unsigned char digest[32];
     jr_verified *v;
     int rc;
 
     *out = NULL;
-    if (site->cache == NULL || jr_token_digest(tok, len, digest) != 0 ||
-        (v = jr_cache_get(site->cache, digest, gen)) == NULL)
+    if ((v = jr_cache_get(site->cache, digest, gen)) == NULL)
         return 0;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "token found in the cache of verified tokens");
@@ -266,15 +267,20 @@ jr_decide(request_rec *r, const jr_site *site, const char *tok, size_t len,
           jr_verified **out, jwtrev_error *err)
 {
     int64_t now = (int64_t)apr_time_sec(r->request_time);
+    unsigned char digest[32], *dg = NULL;
     jwtrev_keyring *ring;
     jr_verified *v = NULL;
     uint64_t gen;
-    int rc;
+    int rc = 0;
 
+    /* The cache is keyed by the SHA-256 of the token, computed once. */
+    if (site->cache != NULL && jr_token_digest(tok, len, digest) == 0)
+        dg = digest;
     jr_keyset_ring(site->keys, r->server, &ring, &gen);
-    rc = verify_cached(r, site, gen, tok, len, now, &v, err);
+    if (dg != NULL)
+        rc = verify_cached(r, site, gen, dg, now, &v, err);
     if (rc == 0 && v == NULL)
-        rc = verify_fresh(site, ring, gen, tok, len, now, &v, err);
+        rc = verify_fresh(site, ring, gen, tok, len, dg, now, &v, err);
     jwtrev_keyring_free(ring);
     if (rc != 0)
         return rc;

@@ -94,6 +94,36 @@ purpose_ok(const json_t *jwk, jwk_purpose want, const jwtrevp_loadctx *lc)
     return ops == NULL || found;
 }
 
+/*
+ * 1 when the JWK's alg names a JWE key-management algorithm (RFC 7518
+ * 4.1): an encryption key that an identity provider publishes beside its
+ * signing keys, without necessarily saying "use":"enc".
+ */
+static int
+alg_is_for_encryption(const json_t *jwk)
+{
+    static const char *const prefixes[] = {"RSA1_5", "RSA-OAEP", "ECDH-ES",
+                                           "PBES2-"};
+    static const char *const kw[] = {"KW", "GCMKW"};
+    const char *a = json_string_value(json_object_get(jwk, "alg"));
+    size_t i, n;
+
+    if (a == NULL)
+        return 0;
+    if (strcmp(a, "dir") == 0)
+        return 1;
+    for (i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++)
+        if (strncmp(a, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    /* A128KW, A192KW, A256KW, A128GCMKW, ... */
+    n = strlen(a);
+    for (i = 0; i < sizeof(kw) / sizeof(*kw); i++)
+        if (a[0] == 'A' && n > strlen(kw[i]) &&
+            strcmp(a + n - strlen(kw[i]), kw[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* The JWK's alg: a JWS algorithm we know, or -1 when absent. */
 static int
 jwk_alg(const json_t *jwk, const jwtrevp_loadctx *lc, int *alg)
@@ -400,10 +430,10 @@ jwk_one(const json_t *jwk, int in_set, jwtrevp_keylist *kl,
         return jwtrevp_refuse(lc, "JWK is not a JSON object");
     if ((rc = purpose_ok(jwk, FOR_VERIFY, lc)) < 0)
         return rc;
-    if (rc == 0)
+    if (rc == 0 || alg_is_for_encryption(jwk))
         return in_set ? 0 /* e.g. an encryption key beside signing keys */
                       : jwtrevp_refuse(lc, "key is not meant for signature "
-                                           "verification (use, key_ops)");
+                                           "verification (use, key_ops, alg)");
     if ((rc = jwk_alg(jwk, lc, &alg)) != 0 ||
         (rc = jwk_kid(jwk, lc, &k)) != 0 ||
         (rc = jwk_material(jwk, FOR_VERIFY, lc, &k.pkey, &k, &type)) != 0) {

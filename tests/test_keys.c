@@ -128,6 +128,8 @@ static const struct lcase {
     {"dupkid.jwks", KEY, ALL, REFUSED, "duplicate kid \"same\""},
     {"enc-only.jwks", KEY, ALL, REFUSED, "no usable key"},
     {"enc.jwk", KEY, ALL, REFUSED, "not meant for signature verification"},
+    {"enc-alg.jwks", KEY, ALL, 0, "ES256/ec1"},
+    {"enc-alg.jwk", KEY, ALL, REFUSED, "not meant for signature verification"},
     {"keyops-encrypt.jwk", KEY, ALL, REFUSED, "not meant for signature"},
     {"use-number.jwk", KEY, ALL, REFUSED, "\"use\" is not a string"},
     {"kid-number.jwk", KEY, ALL, REFUSED, "\"kid\" is not a string"},

@@ -159,6 +159,11 @@ write("dupkid.jwks", {"keys": [jwk(ec256, kid="same"), jwk(ed, kid="same")]})
 write("kidless2.jwks", {"keys": [jwk(ec256), jwk(ed)]})
 write("enc-only.jwks", {"keys": [jwk(rsa2048, kid="e", use="enc")]})
 write("enc.jwk", jwk(rsa2048, use="enc"))
+# an encryption key that says so only by its JWE alg: skipped in a set,
+# refused alone
+write("enc-alg.jwks", {"keys": [jwk(rsa2048, kid="oaep", alg="RSA-OAEP-256"),
+                                jwk(ec256, kid="ec1", use="sig")]})
+write("enc-alg.jwk", jwk(rsa2048, alg="A256KW"))
 write("keyops-encrypt.jwk", jwk(rsa2048, key_ops=["encrypt"]))
 write("use-number.jwk", jwk(rsa2048, use=1))
 write("kty-unknown.jwk", {"kty": "DSA", "x": "AA"})

@@ -279,6 +279,16 @@ uss() {
     done
     echo $((t / n))
 }
+# mean kB per child of proportional set size: shared pages divided among
+# the processes that map them (libcrypto and libdb text, the store files)
+pss() {
+    local p t=0 n=0
+    for p in $(pgrep -P "$1"); do
+        t=$((t + $(awk '$1 == "Pss:" {print $2}' "/proc/$p/smaps_rollup")))
+        n=$((n + 1))
+    done
+    echo $((t / n))
+}
 mb() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.2f", (a - b) / 1024}'; }
 
 verdict() { awk -v m="$1" -v t="$2" -v op="$3" 'BEGIN { ok = op == ">=" ? m >= t : m <= t; print ok ? "pass" : "FAIL" }'; }
@@ -293,6 +303,7 @@ uss_jwt=$(uss "$pid_jwt")
 uss_plain=$(uss "$pid_plain")
 rss_delta=$(mb "$rss_jwt" "$rss_plain")
 uss_delta=$(mb "$uss_jwt" "$uss_plain")
+pss_delta=$(mb "$(pss "$pid_jwt")" "$(pss "$pid_plain")")
 
 echo "## mod_auth_jwtrev (wrk -c$conns, ${seconds}s x $rounds rounds, medians; store of $entries entries, loaded in $load_s s)"
 echo
@@ -311,4 +322,5 @@ echo "| HS256 / no auth | (report) | $(ratio hs none) | |"
 echo "| mod_auth_openidc RS256 / no auth | (report; 0.45 measured earlier) | $(ratio oidc none) | |"
 echo "| per-child VmRSS, module serving vs no module | <= +2 MB | $rss_delta MB ($((rss_jwt / 1024)) vs $((rss_plain / 1024)) MB) | $(verdict "$rss_delta" 2 '<=') |"
 echo "| per-child VmRSS vs no module with mod_ssl loaded | (report) | $(mb "$rss_jwt" "$rss_ssl") MB | |"
+echo "| per-child PSS (shared pages divided among their users) vs no module | (report) | $pss_delta MB | |"
 echo "| per-child USS (private pages) vs no module | (report) | $uss_delta MB | |"

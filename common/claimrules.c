@@ -1,8 +1,8 @@
 /*
  * claimrules.c - the claim rules a host applies to an already verified
- * token: "Require jwt-claim" and "Require jwt-scope" of mod_auth_jwtrev,
- * and the time re-check of a token a host cached after verifying it.
- * The host only translates its configuration into these calls.
+ * token: "Require jwt-claim" and "Require jwt-scope" of mod_auth_jwtrev.
+ * The host only translates its configuration into these calls.  (The time
+ * re-check of a cached token is in policy.c, beside the rules it repeats.)
  */
 #include "config.h"
 
@@ -125,42 +125,4 @@ jwtrev_scopes_present(const json_t *claims, const char *const *scopes, size_t n)
             !scope_value_has(scp, scopes[i]))
             return 0;
     return 1;
-}
-
-/* Compare a + b with c without overflowing: <0, 0, >0 (as policy.c). */
-static int
-sum_cmp(int64_t a, int64_t b, int64_t c)
-{
-    int64_t s;
-
-    if (__builtin_add_overflow(a, b, &s))
-        return b > 0 ? 1 : -1;
-    return (s > c) - (s < c);
-}
-
-int
-jwtrev_token_recheck_time(const jwtrev_token *t, int64_t leeway,
-                          int64_t max_age, int64_t now, jwtrev_error *err)
-{
-    int64_t limit;
-
-    if (t == NULL || leeway < 0)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "bad arguments");
-    if (t->has_exp && sum_cmp(t->exp, leeway, now) <= 0)
-        return jwtrevp_fail(
-            err, JWTREV_ERR_EXPIRED, "expired at %lld, now %lld, leeway %lld",
-            (long long)t->exp, (long long)now, (long long)leeway);
-    if (max_age < 0)
-        return 0;
-    if (!t->has_iat)
-        return jwtrevp_fail(err, JWTREV_ERR_MISSING_CLAIM,
-                            "missing claim iat (a maximum age is set)");
-    if (!__builtin_add_overflow(max_age, leeway, &limit) &&
-        sum_cmp(t->iat, limit, now) < 0)
-        return jwtrevp_fail(err, JWTREV_ERR_TOO_OLD,
-                            "issued at %lld, older than %lld s (leeway "
-                            "%lld) at %lld",
-                            (long long)t->iat, (long long)max_age,
-                            (long long)leeway, (long long)now);
-    return 0;
 }

@@ -319,18 +319,46 @@ sum_cmp(int64_t a, int64_t b, int64_t c)
     return (s > c) - (s < c);
 }
 
+/* SECURITY 26: accepted only while now < exp + leeway. */
+static int
+check_exp(int64_t exp, int64_t leeway, int64_t now, jwtrev_error *err)
+{
+    if (sum_cmp(exp, leeway, now) > 0)
+        return 0;
+    return jwtrevp_fail(err, JWTREV_ERR_EXPIRED,
+                        "expired at %lld, now %lld, leeway %lld",
+                        (long long)exp, (long long)now, (long long)leeway);
+}
+
+/* SECURITY 26: with a maximum age, refused when iat < now - max_age -
+ * leeway (a limit too large to add up never refuses). */
+static int
+check_age(int64_t iat, int64_t max_age, int64_t leeway, int64_t now,
+          jwtrev_error *err)
+{
+    int64_t limit;
+
+    if (__builtin_add_overflow(max_age, leeway, &limit) ||
+        sum_cmp(iat, limit, now) >= 0)
+        return 0;
+    return jwtrevp_fail(err, JWTREV_ERR_TOO_OLD,
+                        "issued at %lld, older than %lld s (leeway %lld) at "
+                        "%lld",
+                        (long long)iat, (long long)max_age, (long long)leeway,
+                        (long long)now);
+}
+
 static int
 check_times(const jwtrev_policy *p, const struct claimset *cs, int64_t now,
             jwtrev_error *err)
 {
-    int64_t exp_up = cs->exp.sec + cs->exp.frac;
     int64_t nbf_up = cs->nbf.sec + cs->nbf.frac;
-    int64_t iat_up = cs->iat.sec + cs->iat.frac, age_limit;
+    int64_t iat_up = cs->iat.sec + cs->iat.frac;
+    int rc;
 
-    if (cs->exp.has && sum_cmp(exp_up, p->leeway, now) <= 0)
-        return jwtrevp_fail(
-            err, JWTREV_ERR_EXPIRED, "expired at %lld, now %lld, leeway %lld",
-            (long long)exp_up, (long long)now, (long long)p->leeway);
+    if (cs->exp.has &&
+        (rc = check_exp(cs->exp.sec + cs->exp.frac, p->leeway, now, err)) != 0)
+        return rc;
     if (cs->nbf.has && sum_cmp(now, p->leeway, nbf_up) < 0)
         return jwtrevp_fail(err, JWTREV_ERR_NOT_YET_VALID,
                             "not valid before %lld, now %lld, leeway %lld",
@@ -341,15 +369,29 @@ check_times(const jwtrev_policy *p, const struct claimset *cs, int64_t now,
                             "issued at %lld, now %lld, leeway %lld",
                             (long long)iat_up, (long long)now,
                             (long long)p->leeway);
-    if (p->max_age >= 0 &&
-        !__builtin_add_overflow(p->max_age, p->leeway, &age_limit) &&
-        sum_cmp(cs->iat.sec, age_limit, now) < 0)
-        return jwtrevp_fail(err, JWTREV_ERR_TOO_OLD,
-                            "issued at %lld, older than %lld s (leeway "
-                            "%lld) at %lld",
-                            (long long)cs->iat.sec, (long long)p->max_age,
-                            (long long)p->leeway, (long long)now);
+    if (p->max_age >= 0)
+        return check_age(cs->iat.sec, p->max_age, p->leeway, now, err);
     return 0;
+}
+
+/* The same exp and max-age rules for a token verified earlier: t->exp is
+ * rounded up and t->iat down, as check_times reads them. */
+int
+jwtrev_token_recheck_time(const jwtrev_token *t, int64_t leeway,
+                          int64_t max_age, int64_t now, jwtrev_error *err)
+{
+    int rc;
+
+    if (t == NULL || leeway < 0)
+        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "bad arguments");
+    if (t->has_exp && (rc = check_exp(t->exp, leeway, now, err)) != 0)
+        return rc;
+    if (max_age < 0)
+        return 0;
+    if (!t->has_iat)
+        return jwtrevp_fail(err, JWTREV_ERR_MISSING_CLAIM,
+                            "missing claim iat (a maximum age is set)");
+    return check_age(t->iat, max_age, leeway, now, err);
 }
 
 static int

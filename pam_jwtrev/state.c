@@ -107,18 +107,7 @@ pjw_state_drop(pam_handle_t *pamh)
     (void)pam_set_data(pamh, PJW_DATA_NAME, NULL, NULL);
 }
 
-/* The library's rule: accepted while now < exp + leeway (no overflow). */
-static int
-expired(const struct pjw_state *s, int64_t now)
-{
-    if (!s->has_exp)
-        return 0;
-    if (s->leeway > 0 && s->exp > INT64_MAX - s->leeway)
-        return 0;
-    return now >= s->exp + s->leeway;
-}
-
-/* A token view holding only what the store's lookup reads. */
+/* A token view holding only what the re-check and the store read. */
 static void
 state_token(const struct pjw_state *s, jwtrev_token *t)
 {
@@ -142,6 +131,7 @@ pjw_state_recheck(pam_handle_t *pamh, const char *user, int64_t now,
 {
     const void *data = NULL;
     const struct pjw_state *s;
+    int rc;
 
     if (pam_get_data(pamh, PJW_DATA_NAME, &data) != PAM_SUCCESS || data == NULL)
         return PJW_ABSTAIN;
@@ -152,9 +142,9 @@ pjw_state_recheck(pam_handle_t *pamh, const char *user, int64_t now,
     if (user == NULL || strcmp(user, s->user) != 0)
         return pjw_fail(err, JWTREV_ERR_USER_MISMATCH,
                         "PAM_USER changed since authentication");
-    if (expired(s, now))
-        return pjw_fail(err, JWTREV_ERR_EXPIRED,
-                        "the token expired since authentication");
+    /* Expiry only: auth already judged the maximum age. */
+    if ((rc = jwtrev_token_recheck_time(view, s->leeway, -1, now, err)) != 0)
+        return rc;
     if (s->db == NULL)
         return 0;
     return pjw_revocation_check(s->db, view, now, err);

@@ -124,20 +124,6 @@ cmd_compact(struct cli *cli, int argc, char **argv)
 
 /* ---- dump ---------------------------------------------------------------- */
 
-static int
-dump_one(void *arg, const jwtrev_entry *e)
-{
-    json_t *o = store_entry_json(e);
-    int rc;
-
-    (void)arg;
-    if (o == NULL)
-        return -JWTREV_ERR_INTERNAL;
-    rc = json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    return rc == 0 && putchar('\n') != EOF ? 0 : -JWTREV_ERR_INTERNAL;
-}
-
 int
 cmd_dump(struct cli *cli, int argc, char **argv)
 {
@@ -157,8 +143,8 @@ cmd_dump(struct cli *cli, int argc, char **argv)
     }
     store_progress_init(&sp, "dump");
     jwtrev_error_clear(&err);
-    rc = jwtrev_store_foreach(a.db, JWTREV_ENTRY_ALL, dump_one, NULL, &sp.p,
-                              &err);
+    rc = jwtrev_store_foreach(a.db, JWTREV_ENTRY_ALL, store_print_json_line,
+                              NULL, &sp.p, &err);
     store_progress_end(&sp);
     if (rc == 0 && fflush(stdout) != 0)
         rc = -JWTREV_ERR_INTERNAL;

@@ -140,22 +140,6 @@ cmd_status(struct cli *cli, int argc, char **argv)
 /* ---- list ---------------------------------------------------------------- */
 
 static int
-list_json(void *arg, const jwtrev_entry *e)
-{
-    json_t *o = store_entry_json(e);
-    int rc;
-
-    (void)arg;
-    if (o == NULL)
-        return -JWTREV_ERR_INTERNAL;
-    rc = json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    if (rc != 0 || putchar('\n') == EOF)
-        return -JWTREV_ERR_INTERNAL;
-    return 0;
-}
-
-static int
 list_text(void *arg, const jwtrev_entry *e)
 {
     (void)arg;
@@ -188,7 +172,8 @@ cmd_list(struct cli *cli, int argc, char **argv)
                                argv[optind]);
     jwtrev_error_clear(&err);
     rc = jwtrev_store_foreach(a.db, a.kinds ? a.kinds : JWTREV_ENTRY_ALL,
-                              a.json ? list_json : list_text, NULL, NULL, &err);
+                              a.json ? store_print_json_line : list_text, NULL,
+                              NULL, &err);
     if (rc == -JWTREV_ERR_INTERNAL && err.detail[0] == '\0')
         snprintf(err.detail, sizeof(err.detail), "cannot write the list");
     return rc == 0 && fflush(stdout) == 0 ? CLI_OK

@@ -65,6 +65,10 @@ void store_text(const char *s, const char **p, size_t *len);
  */
 json_t *store_entry_json(const jwtrev_entry *e);
 
+/* A jwtrev_store_foreach callback: the entry as one JSON line on stdout
+ * (dump, list --json). */
+int store_print_json_line(void *arg, const jwtrev_entry *e);
+
 /*
  * The entry that JSON object o describes (the format above; revoked_at
  * defaults to now, until to 0, reason to "", before to now).  *e borrows

@@ -133,6 +133,20 @@ store_entry_json(const jwtrev_entry *e)
     return o;
 }
 
+int
+store_print_json_line(void *arg, const jwtrev_entry *e)
+{
+    json_t *o = store_entry_json(e);
+    int rc;
+
+    (void)arg;
+    if (o == NULL)
+        return -JWTREV_ERR_INTERNAL;
+    rc = json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return rc == 0 && putchar('\n') != EOF ? 0 : -JWTREV_ERR_INTERNAL;
+}
+
 static int
 hexval(char c)
 {

@@ -19,6 +19,12 @@
 #define S_JUNK S_COUNT /* the signature text "c2lnbmF0dXJl" */
 #define K16 "kkkkkkkkkkkkkkkk"
 #define K256 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16 K16
+/* A payload nesting 1 + 31 or 1 + 32 levels (JWTREVP_JSON_MAX_DEPTH 32). */
+#define O8 "[[[[[[[["
+#define C8 "]]]]]]]]"
+#define DEPTH32                                                                \
+    "{\"exp\":1700003600,\"x\":" O8 O8 O8 "[[[[[[[" C8 C8 C8 "]]]]]]]}"
+#define DEPTH33 "{\"exp\":1700003600,\"x\":" O8 O8 O8 O8 C8 C8 C8 C8 "}"
 
 struct jws_case {
     const char *why;
@@ -208,6 +214,14 @@ static const struct jws_case cases[] = {
     {"payload with duplicate claims", HS "}", "{\"exp\":1700003600,\"exp\":1}",
      S_K1, P_ALL, 0, JWTREV_ERR_MALFORMED},
     {"payload empty", HS "}", "", S_K1, P_ALL, 0, JWTREV_ERR_MALFORMED},
+    {"payload with invalid UTF-8", HS "}",
+     "{\"exp\":1700003600,\"x\":\"\xff\"}", S_K1, P_ALL, 0,
+     JWTREV_ERR_MALFORMED},
+    {"payload nested 32 levels deep", HS "}", DEPTH32, S_K1, P_ALL, 0, 0},
+    {"payload nested 33 levels deep", HS "}", DEPTH33, S_K1, P_ALL, 0,
+     JWTREV_ERR_MALFORMED},
+    {"payload with trailing data", HS "}", "{\"exp\":1700003600} x", S_K1,
+     P_ALL, 0, JWTREV_ERR_MALFORMED},
     {"expired", HS "}", "{\"exp\":1600000000}", S_K1, P_ALL, 0,
      JWTREV_ERR_EXPIRED},
     {"expired, signature-only", HS "}", "{\"exp\":1600000000}", S_K1, P_ALL,

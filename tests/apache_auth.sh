@@ -1,8 +1,8 @@
 #!/bin/sh
 # mod_auth_jwtrev against a real httpd: token sources (Authorization
 # Bearer, cookie, Basic password), every response and WWW-Authenticate
-# form, claims to the backend (env, headers), forged-header scrubbing,
-# CR/LF in claims, and no token text in the error log.
+# form, claims to the backend (env, headers), forged-header and forged-env
+# scrubbing, CR/LF in claims, and no token text in the error log.
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/apache/lib.sh"
 
@@ -10,6 +10,8 @@ ap_setup
 for d in api basic open ec noname proxyish; do mkfile $d/ok.txt; done
 ISS=https://id.example.com
 ap_start "
+# SetEnvIf puts client-chosen values into the env names the module sets
+LoadModule setenvif_module $MODDIR/mod_setenvif.so
 AuthJWTRevocationDB $S/store
 AuthJWTClaimsHeaders X-JWT-
 AuthJWTKeyFile $S/keys/rsa.pub.pem
@@ -34,6 +36,8 @@ AuthJWTIssuer $ISS
     Header always set X-Hdr-Role \"expr=%{req:X-JWT-role}\"
     Header always set X-Env-Rx \"expr=%{env:JWT_CLAIM_r_x}\"
     Header always set X-Reason \"expr=%{note:JWTREV_REASON}\"
+    SetEnvIf X-Forge ^(.+)$ JWT_CLAIM_sub=\$1 JWT_CLAIM_admin=\$1
+    Header always set X-Env-Admin \"expr=%{env:JWT_CLAIM_admin}\"
 </Location>
 <Location /basic>
     AuthType Basic
@@ -44,8 +48,11 @@ AuthJWTIssuer $ISS
     Header always set X-Hdr \"expr=%{req:X-JWT-sub}\"
 </Location>
 <Location /open>
+    AuthJWTClaimsEnv On
+    SetEnvIf X-Forge ^(.+)$ JWT_CLAIM_sub=\$1 JWT_CLAIMS=\$1
     Header always set X-Seen \"expr=%{req:X-JWT-sub}\"
     Header always set X-Seen-U \"expr=%{req:X_JWT_sub}\"
+    Header always set X-Seen-Env \"expr=%{env:JWT_CLAIM_sub}%{env:JWT_CLAIMS}\"
 </Location>
 <Location /ec>
     AuthType JWT
@@ -191,6 +198,15 @@ get /open/ok.txt -H "X-JWT-sub: mallory" -H "X_JWT_sub: mallory" \
 is "$CODE" 200 "location without auth: 200"
 is "$(hdr X-Seen)" "" "forged X-JWT-sub removed where no auth runs"
 is "$(hdr X-Seen-U)" "" "forged X_JWT_sub (underscore) removed too"
+
+# Env vars of the names the module sets, put there from client input
+# before the module runs (SetEnvIf on a request header), are removed too.
+bearer /api/ok.txt "$A" -H "X-Forge: mallory"
+is "$CODE:$(hdr X-Env):$(hdr X-Env-Admin)" 200:alice: \
+    "forged JWT_CLAIM_sub and JWT_CLAIM_admin env vars removed"
+get /open/ok.txt -H "X-Forge: mallory"
+is "$CODE:$(hdr X-Seen-Env)" 200: \
+    "forged JWT_CLAIM_sub and JWT_CLAIMS removed where no auth runs"
 
 bearer /api/ok.txt "$CRLF"
 is "$CODE" 200 "token with CR/LF in a claim: still accepted"

@@ -264,6 +264,21 @@ echo "$err" | grep -q "nope.secret"
 ok $? "the message names the missing secret file"
 v ok --key "$tmp/k1.key"
 is "$rc" 2 "a private key where a public key belongs: exit 2"
+echo "$err" | grep -q "k1.key: private key given where a public key"
+ok $? "the message names the key file and the reason"
+# Refused keys (SECURITY 15): a configuration error naming file and reason.
+while IFS='|' read -r file why; do
+    v ok --key "$top_srcdir/tests/data/keys/$file"
+    echo "$err" | grep -qF "$file: " && echo "$err" | grep -qF "$why"
+    is "$rc:$?" 2:0 "refused key $file: exit 2, the message says: $why"
+done <<EOF
+rsa1024.pub.pem|RSA key of 1024 bits
+rsa-e3.jwk|exponent is even or below 65537
+ec-offcurve.jwk|not on the P-256 curve
+x25519.pub.pem|X25519 key is for key agreement
+mixed.jwks|mixes symmetric (oct) and asymmetric
+enc-only.jwks|no usable key
+EOF
 v ok --key "$K1" --frobnicate
 is "$rc" 2 "an unknown option: exit 2"
 echo "$err" | grep -q -- "--frobnicate"

@@ -225,9 +225,9 @@ while IFS='|' read -r line name; do
     ok $? "  and names $name"
 done <<'EOF'
 AuthJWTKeyFile @S@/keys/none.pem|AuthJWTKeyFile
-AuthJWTKeyFile @S@/keys/weak.pub.pem|AuthJWTKeyFile
-AuthJWTKeyFile @S@/keys/rsa.pem|AuthJWTKeyFile
-AuthJWTSecretFile @S@/keys/short.key|AuthJWTSecretFile
+AuthJWTKeyFile @S@/keys/weak.pub.pem|AuthJWTKeyFile.*weak.pub.pem: RSA key of 1024 bits
+AuthJWTKeyFile @S@/keys/rsa.pem|AuthJWTKeyFile.*rsa.pem: private key given
+AuthJWTSecretFile @S@/keys/short.key|AuthJWTSecretFile.*short.key: HS256 key of 5 bytes is shorter
 AuthJWTSecretFile @S@/keys/none.key|AuthJWTSecretFile
 AuthJWTKeyFile @S@/keys/rsa.pub.pem\n    AuthJWTAlgorithms ES256|AuthJWTAlgorithms
 AuthJWTAlgorithms none|AuthJWTAlgorithms

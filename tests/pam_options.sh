@@ -75,8 +75,8 @@ svc on_db_ignore "$(visible auth "$E db=$S/none on_db_error=ignore")"
 expect on_db_ignore alice es auth PAM_IGNORE db_error "on_db_error=ignore"
 
 drive key_bad_modulus alice rs auth
-decisions | grep -q 'small factor'
-ok $? "an RSA key whose modulus has a small factor is refused, and why"
+decisions | grep -q 'rs-badmod.pub: RSA modulus is even or has a small factor'
+ok $? "a refused key (small factor): the log names the file and why"
 
 svc unknown "auth required $M $E frobnicate=1"
 drive unknown alice es auth

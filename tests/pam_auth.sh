@@ -26,6 +26,9 @@ unkid|es256.key|ES256|{"kid":"nope"}|{"sub":"alice","iss":"$ISS","aud":"ssh","ex
 noexp|es256.key|ES256|{}|{"sub":"alice","iss":"$ISS","aud":"ssh"}
 nosub|es256.key|ES256|{}|{"iss":"$ISS","aud":"ssh","exp":"@+600"}
 attyp|es256.key|ES256|{"typ":"at+jwt"}|{"sub":"alice","iss":"$ISS","aud":"ssh","exp":"@+600"}
+crit|es256.key|ES256|{"crit":["exp"],"exp":1}|{"sub":"alice","iss":"$ISS","aud":"ssh","exp":"@+600"}
+nested|es256.key|ES256|{"cty":"JWT"}|{"sub":"alice","iss":"$ISS","aud":"ssh","exp":"@+600"}
+subnum|es256.key|ES256|{}|{"sub":7,"iss":"$ISS","aud":"ssh","exp":"@+600"}
 huge|es256.key|ES256|{}|{"sub":"alice","iss":"$ISS","aud":"ssh","exp":"@+600"}|pad:9000
 long|es256.key|ES256|{}|{"sub":"alice","iss":"$ISS","aud":"ssh","exp":"@+600"}|pad:5000
 sigcut|es256.key|ES256|{}|{"sub":"alice","iss":"$ISS","aud":"ssh","exp":"@+600"}|pad:1050,cut:1023
@@ -76,6 +79,9 @@ unkid|alice|PAM_AUTH_ERR|key_not_found
 noexp|alice|PAM_AUTH_ERR|missing_claim
 nosub|alice|PAM_AUTH_ERR|missing_claim
 attyp|alice|PAM_AUTH_ERR|typ_not_allowed
+crit|alice|PAM_AUTH_ERR|crit_unsupported
+nested|alice|PAM_AUTH_ERR|bad_header
+subnum|alice|PAM_AUTH_ERR|bad_claims
 huge|alice|PAM_AUTH_ERR|too_large
 none|alice|PAM_AUTH_ERR|(malformed|unsupported_alg|alg_not_allowed)
 password|alice|PAM_AUTH_ERR|malformed

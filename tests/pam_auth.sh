@@ -42,6 +42,9 @@ printf '' >"$S/t/empty.jwt"
 # alg none: header {"alg":"none"} and the valid token's payload, no signature
 printf 'eyJhbGciOiJub25lIn0.%s.' "$(cut -d. -f2 "$S/t/valid.jwt")" \
     >"$S/t/none.jwt"
+# the same with some signature bytes: judged by its alg
+printf 'eyJhbGciOiJub25lIn0.%s.c2lnbmF0dXJl' "$(cut -d. -f2 "$S/t/valid.jwt")" \
+    >"$S/t/nonesig.jwt"
 for n in 511 1022 1023 1024 4095; do
     head -c "$n" "$S/t/long.jwt" >"$S/t/cut$n.jwt"
 done
@@ -84,6 +87,7 @@ nested|alice|PAM_AUTH_ERR|bad_header
 subnum|alice|PAM_AUTH_ERR|bad_claims
 huge|alice|PAM_AUTH_ERR|too_large
 none|alice|PAM_AUTH_ERR|(malformed|unsupported_alg|alg_not_allowed)
+nonesig|alice|PAM_AUTH_ERR|unsupported_alg
 password|alice|PAM_AUTH_ERR|malformed
 empty|alice|PAM_AUTH_ERR|malformed
 EOF

@@ -154,6 +154,13 @@ is "$CODE" 500 "missing store: 500 (fail closed)"
 is "$(hdr WWW-Authenticate)" "" "missing store: no challenge (not the token's fault)"
 grep -q "cannot decide on the token: db_error" "$S/error.log"
 ok $? "missing store: db_error in the error log"
+# SECURITY 30: the store is asked only for a token that passed every check
+bearer /nostore/ok.txt "$(printf '%s' "$G" | sed 's/\.[^.]*$/.AAAA/')"
+is "$CODE:$(hdr X-Reason)" 401:bad_signature \
+    "missing store, forged token: 401 bad_signature, the store not asked"
+bearer /nostore/ok.txt "$(t --sub gina --now $(($(now) - 7200)) --ttl 600)"
+is "$CODE:$(hdr X-Reason)" 401:expired \
+    "missing store, expired token: 401 expired, the store not asked"
 bearer /nostore-allow/ok.txt "$G"
 is "$CODE" 200 "missing store with AuthJWTOnDBError allow: 200"
 grep -q "token accepted (AuthJWTOnDBError allow)" "$S/error.log"

@@ -225,6 +225,8 @@ def main():
     finally:
         stop_sshd(proc)
         check_logs(s)
+        if failed:
+            show_logs(s)
         shutil.rmtree(s, ignore_errors=True)
     print("1..%d" % n)
 
@@ -276,6 +278,19 @@ def scenarios(s, port):
     ok(not good, "the revoked token over keyboard-interactive: refused")
     with open(os.path.join(s, "tokens"), "w") as f:
         f.write("\n".join(tokens))
+
+
+def show_logs(s):
+    """After a failure: the tail of each log, as TAP comments."""
+    for name in ("sshd.stderr", "sshd.log", "syslog"):
+        try:
+            with open(os.path.join(s, name), errors="replace") as f:
+                lines = f.read().splitlines()[-25:]
+        except OSError as e:
+            lines = ["(%s)" % e]
+        print("# --- %s" % name)
+        for line in lines:
+            print("#   " + line)
 
 
 def check_logs(s):

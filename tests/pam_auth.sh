@@ -210,14 +210,14 @@ decisions | grep -q 'hint='
 ok $((!$?)) "1022 bytes: no transport hint"
 
 # The real misc_conv (pamtester) cuts a 5000-byte token at 4095 bytes.
-LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$S/pam.d" \
+pamwrap PAM_WRAPPER_SERVICE_DIR="$S/pam.d" \
     PAM_WRAPPER_DEBUGLEVEL=2 pamtester jwt alice authenticate \
     <"$S/t/long.jwt" >"$S/log" 2>&1
 ok $((!$?)) "pamtester with a 5000-byte token: refused"
 cat "$S/log" >>"$S/all.log"
 grep -q 'hint="token of 4095 bytes.*misc_conv' "$S/log"
 ok $? "pamtester: the hint names misc_conv at 4095 bytes"
-LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$S/pam.d" \
+pamwrap PAM_WRAPPER_SERVICE_DIR="$S/pam.d" \
     pamtester jwt alice authenticate acct_mgmt <"$S/t/valid.jwt" >/dev/null 2>&1
 ok $? "pamtester: valid token authenticates and passes account"
 

@@ -36,8 +36,8 @@ done
 sink=\$!
 while [ ! -e "$S/syslog" ]; do sleep 0.05; done
 run() {
-    LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_USE_SYSLOG=1 \
-        PAM_WRAPPER_SERVICE_DIR="$S/pam.d" "$PAMDRV" -t "$S/t/\$1.jwt" \$2 alice \$3 \$4
+    flock "$PAM_LOCK" env LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 \
+        PAM_WRAPPER_USE_SYSLOG=1 PAM_WRAPPER_SERVICE_DIR="$S/pam.d" "$PAMDRV" -t "$S/t/\$1.jwt" \$2 alice \$3 \$4
 }
 run valid jwt auth acct >"$S/out1"
 run expired jwt auth >"$S/out2"

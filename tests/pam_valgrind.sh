@@ -29,19 +29,22 @@ svc nodb "auth required $M key=$K/jwks.json db=$S/missing"
 # leaves copies of the service files in /tmp/pam.? (marked with the pid):
 # remove those of our run.
 vg() {
-    local pid rc d
-    LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_DISABLE_DEEPBIND=1 \
-        PAM_WRAPPER_SERVICE_DIR="$S/pam.d" \
-        valgrind -q --error-exitcode=99 --leak-check=full \
-        --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
-        "$PAMDRV" "$@" >"$S/out" 2>"$S/vg.log" &
-    pid=$!
-    wait $pid
-    rc=$?
-    for d in /tmp/pam.?; do
-        [ "$(cat "$d/pid" 2>/dev/null)" = "$pid" ] && rm -rf "$d"
-    done
-    return $rc
+    (
+        flock 9 # see PAM_LOCK in tests/pam/common.sh
+        LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 PAM_WRAPPER_DISABLE_DEEPBIND=1 \
+            PAM_WRAPPER_SERVICE_DIR="$S/pam.d" \
+            valgrind -q --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite,indirect \
+            --show-leak-kinds=definite,indirect \
+            "$PAMDRV" "$@" >"$S/out" 2>"$S/vg.log" &
+        pid=$!
+        wait $pid
+        rc=$?
+        for d in /tmp/pam.?; do
+            [ "$(cat "$d/pid" 2>/dev/null)" = "$pid" ] && rm -rf "$d"
+        done
+        exit $rc
+    ) 9>"$PAM_LOCK"
 }
 
 # service | token | steps | expected results

@@ -19,6 +19,16 @@ PY=/usr/bin/python3
 PAMDRV=${top_builddir:?}/tests/pam/pamdrv
 JWTMAKER=${top_srcdir:?}/tests/pam/jwtmaker.py
 PAM_WRAPPER_LIB=libpam_wrapper.so
+# pam_wrapper gives each process a directory /tmp/pam.X from a few dozen
+# names and takes over ones it believes stale without a lock, so PAM tests
+# running in parallel can pull one from under each other: one lock per
+# build serialises the processes that use it.
+PAM_LOCK=${top_builddir:?}/tests/pam-wrapper.lock
+
+# pamwrap [NAME=VALUE...] COMMAND ARGS...: COMMAND under pam_wrapper.
+pamwrap() {
+    flock "$PAM_LOCK" env LD_PRELOAD="$PAM_WRAPPER_LIB" PAM_WRAPPER=1 "$@"
+}
 
 pam_setup() {
     for f in "$PAM_JWTREV" "$PAMDRV" "$JWTREV"; do
@@ -67,8 +77,7 @@ mktokens() {
 drive() {
     local svcname=$1 user=$2 tok=$3
     shift 3
-    LD_PRELOAD=$PAM_WRAPPER_LIB PAM_WRAPPER=1 \
-        PAM_WRAPPER_SERVICE_DIR="$S/pam.d" PAM_WRAPPER_DEBUGLEVEL=2 \
+    pamwrap PAM_WRAPPER_SERVICE_DIR="$S/pam.d" PAM_WRAPPER_DEBUGLEVEL=2 \
         "$PAMDRV" -t "$S/t/$tok.jwt" "$svcname" "$user" "$@" \
         >"$S/out" 2>"$S/log"
     cat "$S/log" >>"$S/all.log"

@@ -1,6 +1,6 @@
 # tap.sh - TAP helpers for the shell tests; source it.
 #   ok COND_STATUS "description"    (use: some_cmd; ok $? "desc")
-#   is "$got" "$want" "description"
+#   is "$got" "$want" "description"  (both return 1 on a failure)
 #   done_testing                     prints the plan
 # Tests run under `set -u`; each test cleans up through an EXIT trap.
 tap_n=0
@@ -13,6 +13,7 @@ ok() {
     else
         echo "not ok $tap_n - $2"
         tap_fail=$((tap_fail + 1))
+        return 1
     fi
 }
 
@@ -24,6 +25,7 @@ is() {
         echo "not ok $tap_n - $3"
         printf '#   got:  %s\n#   want: %s\n' "$1" "$2"
         tap_fail=$((tap_fail + 1))
+        return 1
     fi
 }
 

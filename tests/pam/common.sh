@@ -94,7 +94,8 @@ decisions() {
 expect() {
     local svcname=$1 user=$2 tok=$3 step=$4 want=$5 reason=$6 desc=$7
     drive "$svcname" "$user" "$tok" "$step"
-    is "$(result "$step")" "$want" "$desc: $want"
+    is "$(result "$step")" "$want" "$desc: $want" ||
+        tail -n 8 "$S/log" | sed 's/^/#   log: /'
     is "$(decisions | grep -cE " reason=$reason ")" 1 \
         "$desc: one log line, reason=$reason"
 }

@@ -31,12 +31,26 @@ struct bulk_args {
     int help;
 };
 
+static void
+bulk_init(struct bulk_args *a, struct cli *cli)
+{
+    memset(a, 0, sizeof(*a));
+    a->db = cli->db;
+    a->now = cli_now();
+}
+
+/*
+ * Fill *a from the arguments (defaults from cli first).  With --help,
+ * usage is printed and a->help set: the caller returns rc either way.
+ */
 static int
-bulk_parse(const char *cmd, int argc, char **argv, const struct option *opts,
-           int max_args, struct bulk_args *a)
+bulk_parse(struct cli *cli, const char *cmd, const char *usage, int argc,
+           char **argv, const struct option *opts, int max_args,
+           struct bulk_args *a)
 {
     int c;
 
+    bulk_init(a, cli);
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -53,15 +67,9 @@ bulk_parse(const char *cmd, int argc, char **argv, const struct option *opts,
         return cli_usage_error(cmd, "unexpected argument '%s'",
                                argv[optind + max_args]);
     a->arg = optind < argc ? argv[optind] : NULL;
+    if (a->help)
+        fputs(usage, stdout);
     return CLI_OK;
-}
-
-static void
-bulk_init(struct bulk_args *a, struct cli *cli)
-{
-    memset(a, 0, sizeof(*a));
-    a->db = cli->db;
-    a->now = cli_now();
 }
 
 /* ---- purge, compact ------------------------------------------------------ */
@@ -75,16 +83,14 @@ cmd_purge(struct cli *cli, int argc, char **argv)
     uint64_t dropped = 0;
     int rc;
 
-    bulk_init(&a, cli);
-    rc = bulk_parse("purge", argc, argv, bulk_opts, 0, &a);
-    if (rc != CLI_OK || a.help) {
-        if (a.help)
-            printf("usage: jwtrev purge [--now EPOCH]\n\nDrop the entries "
-                   "whose until has passed (their tokens are expired\n"
-                   "anyway); entries without until stay.\n"
-                   "Exit: 0 done, 2 usage, 3 store error.\n");
+    rc = bulk_parse(cli, "purge",
+                    "usage: jwtrev purge [--now EPOCH]\n\nDrop the entries "
+                    "whose until has passed (their tokens are expired\n"
+                    "anyway); entries without until stay.\n"
+                    "Exit: 0 done, 2 usage, 3 store error.\n",
+                    argc, argv, bulk_opts, 0, &a);
+    if (rc != CLI_OK || a.help)
         return rc;
-    }
     store_progress_init(&sp, "purge");
     jwtrev_error_clear(&err);
     rc = jwtrev_store_purge(a.db, a.now, &sp.p, &dropped, &err);
@@ -103,15 +109,13 @@ cmd_compact(struct cli *cli, int argc, char **argv)
     jwtrev_error err;
     int rc;
 
-    bulk_init(&a, cli);
-    rc = bulk_parse("compact", argc, argv, nonow_opts, 0, &a);
-    if (rc != CLI_OK || a.help) {
-        if (a.help)
-            printf("usage: jwtrev compact\n\nFold the recent changes "
-                   "(delta.db) into a new base.db.\n"
-                   "Exit: 0 done, 2 usage, 3 store error.\n");
+    rc = bulk_parse(cli, "compact",
+                    "usage: jwtrev compact\n\nFold the recent changes "
+                    "(delta.db) into a new base.db.\n"
+                    "Exit: 0 done, 2 usage, 3 store error.\n",
+                    argc, argv, nonow_opts, 0, &a);
+    if (rc != CLI_OK || a.help)
         return rc;
-    }
     store_progress_init(&sp, "compact");
     jwtrev_error_clear(&err);
     rc = jwtrev_store_compact(a.db, &sp.p, &err);
@@ -132,15 +136,13 @@ cmd_dump(struct cli *cli, int argc, char **argv)
     jwtrev_error err;
     int rc;
 
-    bulk_init(&a, cli);
-    rc = bulk_parse("dump", argc, argv, nonow_opts, 0, &a);
-    if (rc != CLI_OK || a.help) {
-        if (a.help)
-            printf("usage: jwtrev dump > FILE\n\nWrite every entry as "
-                   "JSON Lines, in key order (jwtrev load reads it).\n"
-                   "Exit: 0 done, 2 usage, 3 store error.\n");
+    rc = bulk_parse(cli, "dump",
+                    "usage: jwtrev dump > FILE\n\nWrite every entry as "
+                    "JSON Lines, in key order (jwtrev load reads it).\n"
+                    "Exit: 0 done, 2 usage, 3 store error.\n",
+                    argc, argv, nonow_opts, 0, &a);
+    if (rc != CLI_OK || a.help)
         return rc;
-    }
     store_progress_init(&sp, "dump");
     jwtrev_error_clear(&err);
     rc = jwtrev_store_foreach(a.db, JWTREV_ENTRY_ALL, store_print_json_line,
@@ -275,17 +277,15 @@ cmd_load(struct cli *cli, int argc, char **argv)
     struct bulk_args a;
     int rc;
 
-    bulk_init(&a, cli);
-    rc = bulk_parse("load", argc, argv, bulk_opts, 1, &a);
-    if (rc != CLI_OK || a.help) {
-        if (a.help)
-            printf("usage: jwtrev load [--now EPOCH] [FILE|-]\n\nAdd the "
-                   "entries of a JSON Lines file (the dump format) in one "
-                   "pass:\none new base file.  A bad line stops it before "
-                   "anything is written.\nrevoked_at defaults to --now, "
-                   "until to 0 (none), before to --now.\n"
-                   "Exit: 0 loaded, 2 bad input or usage, 3 store error.\n");
+    rc = bulk_parse(cli, "load",
+                    "usage: jwtrev load [--now EPOCH] [FILE|-]\n\nAdd the "
+                    "entries of a JSON Lines file (the dump format) in one "
+                    "pass:\none new base file.  A bad line stops it before "
+                    "anything is written.\nrevoked_at defaults to --now, "
+                    "until to 0 (none), before to --now.\n"
+                    "Exit: 0 loaded, 2 bad input or usage, 3 store error.\n",
+                    argc, argv, bulk_opts, 1, &a);
+    if (rc != CLI_OK || a.help)
         return rc;
-    }
     return load_run(&a);
 }

@@ -21,11 +21,8 @@ struct pjw_state {
     char *db; /* NULL: auth had no store configured */
     int on_db_error;
     int64_t leeway;
-    char *iss, *sub, *jti, *kid;
-    int64_t exp, iat;
-    int has_exp, has_iat;
-    jwtrev_alg alg;
-    unsigned char sighash[32];
+    char *iss, *sub, *jti, *kid; /* owned copies the view points to */
+    jwtrev_token view;           /* no header, claims or payload */
 };
 
 static void
@@ -75,12 +72,16 @@ state_new(const jwtrev_conf *c, const jwtrev_token *t, const char *user)
     }
     s->on_db_error = c->on_db_error;
     s->leeway = c->leeway;
-    s->alg = t->alg;
-    s->exp = t->exp;
-    s->has_exp = t->has_exp;
-    s->iat = t->iat;
-    s->has_iat = t->has_iat;
-    memcpy(s->sighash, t->sighash, sizeof(s->sighash));
+    /* The re-check and the store read only the scalars and these ids. */
+    s->view = *t;
+    s->view.header = s->view.claims = NULL;
+    s->view.payload = NULL;
+    s->view.payload_len = 0;
+    s->view.iss = s->iss;
+    s->view.sub = s->sub;
+    s->view.jti = s->jti;
+    s->view.kid = s->kid;
+    s->view.user = s->user;
     return s;
 }
 
@@ -107,24 +108,6 @@ pjw_state_drop(pam_handle_t *pamh)
     (void)pam_set_data(pamh, PJW_DATA_NAME, NULL, NULL);
 }
 
-/* A token view holding only what the re-check and the store read. */
-static void
-state_token(const struct pjw_state *s, jwtrev_token *t)
-{
-    memset(t, 0, sizeof(*t));
-    t->alg = s->alg;
-    t->iss = s->iss;
-    t->sub = s->sub;
-    t->jti = s->jti;
-    t->kid = s->kid;
-    t->user = s->user;
-    t->exp = s->exp;
-    t->has_exp = s->has_exp;
-    t->iat = s->iat;
-    t->has_iat = s->has_iat;
-    memcpy(t->sighash, s->sighash, sizeof(t->sighash));
-}
-
 int
 pjw_state_recheck(pam_handle_t *pamh, const char *user, int64_t now,
                   jwtrev_token *view, int *on_db_error, jwtrev_error *err)
@@ -137,7 +120,7 @@ pjw_state_recheck(pam_handle_t *pamh, const char *user, int64_t now,
         return PJW_ABSTAIN;
     s = data;
     *on_db_error = s->on_db_error;
-    state_token(s, view);
+    *view = s->view;
     /* The application may have changed PAM_USER since auth. */
     if (user == NULL || strcmp(user, s->user) != 0)
         return pjw_fail(err, JWTREV_ERR_USER_MISMATCH,

@@ -10,6 +10,7 @@
  * the message in the error log) naming the directive.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -43,6 +44,40 @@ const struct jr_optdef jr_optdefs[JR_OPT_COUNT] = {
 };
 /* clang-format on */
 
+/*
+ * The memo of merges: in a child, merging two fixed configurations
+ * yields a fixed one, made once in memo_pool and kept on the base's
+ * list.  Readers walk the lists without a lock (nodes are published
+ * complete, with a release store, and never removed); writers take
+ * memo_lock.  JR_MEMO_MAX bounds the memory whatever the configuration.
+ */
+#define JR_MEMO_MAX 4096
+
+struct jr_memo {
+    const jr_dir_conf *add;
+    jr_dir_conf *merged;
+    struct jr_memo *next;
+};
+
+static apr_pool_t *memo_pool; /* NULL: no memo (the parent) */
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned memo_count;
+
+void
+jr_memo_start(void)
+{
+    apr_allocator_t *alloc;
+
+    if (memo_pool != NULL || apr_allocator_create(&alloc) != APR_SUCCESS)
+        return;
+    if (apr_pool_create_unmanaged_ex(&memo_pool, NULL, alloc) != APR_SUCCESS) {
+        apr_allocator_destroy(alloc);
+        memo_pool = NULL; /* merges are then made per request, as before */
+        return;
+    }
+    apr_allocator_owner_set(alloc, memo_pool);
+}
+
 void *
 jr_create_dir_conf(apr_pool_t *p, char *dir)
 {
@@ -52,14 +87,15 @@ jr_create_dir_conf(apr_pool_t *p, char *dir)
     for (i = 0; i < JR_OPT_COUNT; i++)
         dc->opt[i] = apr_array_make(p, 1, sizeof(const char *));
     dc->cache_size = JR_CACHE_DEFAULT;
+    /* Before the memos start: read at start-up, in pconf. */
+    dc->fixed = memo_pool == NULL;
     return dc;
 }
 
 /* A nested section keeps what it sets and inherits the rest. */
-void *
-jr_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+static jr_dir_conf *
+merge(apr_pool_t *p, const jr_dir_conf *base, const jr_dir_conf *add)
 {
-    const jr_dir_conf *base = basev, *add = addv;
     jr_dir_conf *dc = apr_pcalloc(p, sizeof(*dc));
     int i;
 
@@ -75,6 +111,58 @@ jr_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     JR_MERGE(cache_size, JR_SET_CACHE_SIZE);
 #undef JR_MERGE
     return dc;
+}
+
+static jr_dir_conf *
+memo_find(const jr_dir_conf *base, const jr_dir_conf *add)
+{
+    struct jr_memo *m = __atomic_load_n(&base->merges, __ATOMIC_ACQUIRE);
+
+    for (; m != NULL; m = m->next)
+        if (m->add == add)
+            return m->merged;
+    return NULL;
+}
+
+void *
+jr_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    jr_dir_conf *base = basev, *found;
+    const jr_dir_conf *add = addv;
+    struct jr_memo *m;
+
+    if (memo_pool == NULL || !base->fixed || !add->fixed)
+        return merge(p, base, add);
+    if ((found = memo_find(base, add)) != NULL)
+        return found;
+    pthread_mutex_lock(&memo_lock);
+    if ((found = memo_find(base, add)) == NULL && memo_count < JR_MEMO_MAX) {
+        found = merge(memo_pool, base, add);
+        found->fixed = 1;
+        m = apr_palloc(memo_pool, sizeof(*m));
+        m->add = add;
+        m->merged = found;
+        m->next = base->merges;
+        __atomic_store_n(&base->merges, m, __ATOMIC_RELEASE);
+        memo_count++;
+    }
+    pthread_mutex_unlock(&memo_lock);
+    return found != NULL ? found : merge(p, base, add);
+}
+
+const jr_site *
+jr_memo_site(const jr_dir_conf *dc)
+{
+    return dc->fixed ? __atomic_load_n(&dc->site, __ATOMIC_ACQUIRE) : NULL;
+}
+
+void
+jr_memo_set_site(jr_dir_conf *dc, const jr_site *site)
+{
+    /* A fixed configuration is the process's own (a child's copy of the
+     * parent's, or made in memo_pool): only the memo fields change. */
+    if (memo_pool != NULL && dc->fixed)
+        __atomic_store_n(&dc->site, site, __ATOMIC_RELEASE);
 }
 
 int

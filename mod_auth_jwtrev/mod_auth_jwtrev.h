@@ -78,10 +78,21 @@ extern const struct jr_optdef jr_optdefs[JR_OPT_COUNT];
 #define JR_SET_CLAIMS_HEADERS 0x04u
 #define JR_SET_CACHE_SIZE 0x08u
 
+struct jr_site;
+struct jr_memo;
+
 /*
  * Per-directory configuration.  Every field has a "set" bit so that a
  * nested section inherits exactly what it does not set (merge_dir_conf).
- * Immutable once httpd has read the configuration.
+ * Immutable once httpd has read the configuration, but for the memo
+ * fields of a fixed one.
+ *
+ * Fixed configurations live as long as the process: those read at
+ * start-up, and in a child the merges of two fixed ones, which are made
+ * once and found again (httpd merges the sections of every request
+ * anew).  A fixed configuration remembers its compiled site, so that a
+ * request finds it with one pointer read.  .htaccess files make
+ * configurations that live for one request: never fixed.
  */
 typedef struct jr_dir_conf {
     apr_array_header_t *opt[JR_OPT_COUNT]; /* const char *; empty and set:
@@ -92,10 +103,22 @@ typedef struct jr_dir_conf {
     int claims_env;
     const char *claims_headers; /* header prefix, NULL: Off */
     int cache_size;
+    int fixed;                  /* see above */
+    struct jr_memo *merges;     /* fixed: its merges as base (atomic) */
+    const struct jr_site *site; /* fixed: its site once built (atomic) */
 } jr_dir_conf;
 
 void *jr_create_dir_conf(apr_pool_t *p, char *dir);
 void *jr_merge_dir_conf(apr_pool_t *p, void *base, void *add);
+
+/* From here on this process remembers merges and sites (child_init). */
+void jr_memo_start(void);
+
+/* The site remembered for dc, or NULL. */
+const struct jr_site *jr_memo_site(const jr_dir_conf *dc);
+
+/* Remember site for dc, if dc is fixed and memos have started. */
+void jr_memo_set_site(jr_dir_conf *dc, const struct jr_site *site);
 extern const command_rec jr_cmds[];
 
 /* 1 when the configured AuthType is ours ("Bearer", or its alias "JWT"). */
@@ -145,9 +168,10 @@ int jr_check_config(apr_pool_t *ptemp, server_rec *s);
 
 /*
  * The compiled site for a merged configuration, built on first use in
- * this process.  A configuration error is config_error with the detail.
+ * this process (and remembered by a fixed dc).  A configuration error is
+ * config_error with the detail.
  */
-int jr_site_get(const jr_dir_conf *dc, apr_pool_t *scratch, const jr_site **out,
+int jr_site_get(jr_dir_conf *dc, apr_pool_t *scratch, const jr_site **out,
                 jwtrev_error *err);
 
 /*
@@ -184,32 +208,44 @@ int jr_store_check(jr_store *st, const jwtrev_token *t, int64_t now,
 
 /*
  * A verified token shared by the cache and the requests using it;
- * reference counted, immutable once verified.
+ * reference counted, immutable once verified.  It keeps its own copy of
+ * the token text: the cache's key.
  */
 typedef struct jr_verified {
-    unsigned refs;            /* atomic */
-    unsigned char digest[32]; /* SHA-256 of the whole token text */
-    uint64_t generation;      /* of the keyring that verified it */
+    unsigned refs;       /* atomic */
+    uint64_t hash;       /* jr_token_hash of text */
+    uint64_t generation; /* of the keyring that verified it */
     jwtrev_token tok;
+    size_t len;
+    char text[]; /* the whole token, len bytes */
 } jr_verified;
 
-jr_verified *jr_verified_new(void);
+/* A new entry for the token text tok (copied), one reference. */
+jr_verified *jr_verified_new(const char *tok, size_t len);
 void jr_verified_release(jr_verified *v);
 
 /* Prepare what the cache needs; called once, before any request. */
 void jr_cache_init(void);
 
-/* SHA-256 of the token text (the cache key: never the signing input). */
+/*
+ * The cache's hash of a token text: fast, and keyed with a secret drawn
+ * per process, so that nobody can aim tokens at one cache set.  Never a
+ * proof of identity: a hit also compares the whole text.
+ */
+uint64_t jr_token_hash(const char *tok, size_t len);
+
+/* SHA-256 of the token text, for a log line's token id. */
 int jr_token_digest(const char *tok, size_t len, unsigned char out[32]);
 
 jr_cache *jr_cache_create(size_t entries);
 
 /*
- * The cached token with this digest, verified under keyring generation
- * generation, with a reference for the caller; NULL on a miss.
+ * The cached entry for exactly this token text (hash = jr_token_hash of
+ * it), verified under keyring generation generation, with a reference
+ * for the caller; NULL on a miss.
  */
-jr_verified *jr_cache_get(jr_cache *c, const unsigned char digest[32],
-                          uint64_t generation);
+jr_verified *jr_cache_get(jr_cache *c, uint64_t hash, const char *tok,
+                          size_t len, uint64_t generation);
 
 /* Remember v (the cache takes its own reference). */
 void jr_cache_put(jr_cache *c, jr_verified *v);

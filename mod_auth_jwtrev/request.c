@@ -19,23 +19,24 @@
 /* ---- taking the token --------------------------------------------------- */
 
 /* RFC 6750: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" /
- * "/" ) *"=" */
-static int
-is_b64token_char(char c)
-{
-    return apr_isalnum(c) || (c != '\0' && strchr("-._~+/", c) != NULL);
-}
+ * "/" ) *"=".  A table: the scan runs over every byte of every token. */
+static const unsigned char b64token_chars[256] = {
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1, /* GNU C ranges */
+    ['-'] = 1,         ['.'] = 1,         ['_'] = 1,
+    ['~'] = 1,         ['+'] = 1,         ['/'] = 1,
+};
 
 static size_t
 b64token_len(const char *s)
 {
+    const unsigned char *u = (const unsigned char *)s;
     size_t n = 0;
 
-    while (is_b64token_char(s[n]))
+    while (b64token_chars[u[n]])
         n++;
     if (n == 0)
         return 0;
-    while (s[n] == '=')
+    while (u[n] == '=')
         n++;
     return n;
 }
@@ -187,14 +188,13 @@ user_ok(const char *user, jwtrev_error *err)
     return 0;
 }
 
-/* The token checked from scratch; the cache remembers it under digest
- * (NULL: the cache is off). */
+/* The token checked from scratch; the cache remembers it (if on). */
 static int
 verify_fresh(const jr_site *site, jwtrev_keyring *ring, uint64_t gen,
-             const char *tok, size_t len, const unsigned char *digest,
-             int64_t now, jr_verified **out, jwtrev_error *err)
+             const char *tok, size_t len, int64_t now, jr_verified **out,
+             jwtrev_error *err)
 {
-    jr_verified *v = jr_verified_new();
+    jr_verified *v = jr_verified_new(tok, len);
     int rc;
 
     if (v == NULL)
@@ -207,25 +207,24 @@ verify_fresh(const jr_site *site, jwtrev_keyring *ring, uint64_t gen,
         return rc;
     }
     v->generation = gen;
-    if (digest != NULL) {
-        memcpy(v->digest, digest, sizeof(v->digest));
+    if (site->cache != NULL)
         jr_cache_put(site->cache, v);
-    }
     *out = v;
     return 0;
 }
 
-/* The token cached under digest, if any, re-checked against the time now. */
+/* The token from the cache, if there, re-checked against the time now. */
 static int
 verify_cached(request_rec *r, const jr_site *site, uint64_t gen,
-              const unsigned char *digest, int64_t now, jr_verified **out,
+              const char *tok, size_t len, int64_t now, jr_verified **out,
               jwtrev_error *err)
 {
     jr_verified *v;
     int rc;
 
     *out = NULL;
-    if ((v = jr_cache_get(site->cache, digest, gen)) == NULL)
+    v = jr_cache_get(site->cache, jr_token_hash(tok, len), tok, len, gen);
+    if (v == NULL)
         return 0;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                   "token found in the cache of verified tokens");
@@ -267,20 +266,16 @@ jr_decide(request_rec *r, const jr_site *site, const char *tok, size_t len,
           jr_verified **out, jwtrev_error *err)
 {
     int64_t now = (int64_t)apr_time_sec(r->request_time);
-    unsigned char digest[32], *dg = NULL;
     jwtrev_keyring *ring;
     jr_verified *v = NULL;
     uint64_t gen;
     int rc = 0;
 
-    /* The cache is keyed by the SHA-256 of the token, computed once. */
-    if (site->cache != NULL && jr_token_digest(tok, len, digest) == 0)
-        dg = digest;
     jr_keyset_ring(site->keys, r->server, &ring, &gen);
-    if (dg != NULL)
-        rc = verify_cached(r, site, gen, dg, now, &v, err);
+    if (site->cache != NULL)
+        rc = verify_cached(r, site, gen, tok, len, now, &v, err);
     if (rc == 0 && v == NULL)
-        rc = verify_fresh(site, ring, gen, tok, len, dg, now, &v, err);
+        rc = verify_fresh(site, ring, gen, tok, len, now, &v, err);
     jwtrev_keyring_free(ring);
     if (rc != 0)
         return rc;
@@ -346,7 +341,7 @@ jr_req_own(request_rec *r)
 int
 jr_check_authn(request_rec *r)
 {
-    const jr_dir_conf *dc;
+    jr_dir_conf *dc; /* its memo may learn the site */
     const jr_site *site = NULL;
     jr_verified *v = NULL;
     const char *tok = NULL, *source = NULL;
@@ -387,7 +382,7 @@ user_mismatch(jwtrev_error *err)
 static authn_status
 check_password(request_rec *r, const char *user, const char *password)
 {
-    const jr_dir_conf *dc;
+    jr_dir_conf *dc;
     const jr_site *site = NULL;
     jr_verified *v = NULL;
     jwtrev_error err;

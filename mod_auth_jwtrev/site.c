@@ -176,17 +176,24 @@ done:
 }
 
 int
-jr_site_get(const jr_dir_conf *dc, apr_pool_t *scratch, const jr_site **out,
+jr_site_get(jr_dir_conf *dc, apr_pool_t *scratch, const jr_site **out,
             jwtrev_error *err)
 {
-    const char *id = site_id(dc, scratch);
+    const jr_site *known = jr_memo_site(dc);
+    const char *id;
     jr_site *site;
     int rc = 0;
 
+    if (known != NULL) {
+        *out = known;
+        return 0;
+    }
+    id = site_id(dc, scratch);
     pthread_rwlock_rdlock(&sites_lock);
     site = sites ? apr_hash_get(sites, id, APR_HASH_KEY_STRING) : NULL;
     pthread_rwlock_unlock(&sites_lock);
     if (site != NULL) {
+        jr_memo_set_site(dc, site);
         *out = site;
         return 0;
     }
@@ -201,6 +208,7 @@ jr_site_get(const jr_dir_conf *dc, apr_pool_t *scratch, const jr_site **out,
     else if ((rc = site_build(dc, id, scratch, &site, err)) == 0) {
         apr_hash_set(sites, site->id, APR_HASH_KEY_STRING, site);
         sites_count++;
+        jr_memo_set_site(dc, site);
         *out = site;
     }
     pthread_rwlock_unlock(&sites_lock);
@@ -252,6 +260,7 @@ jr_child_init(void)
 {
     apr_hash_index_t *hi;
 
+    jr_memo_start();
     if (stores == NULL)
         return;
     for (hi = apr_hash_first(NULL, stores); hi; hi = apr_hash_next(hi)) {

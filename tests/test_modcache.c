@@ -1,6 +1,6 @@
 /*
  * test_modcache.c - mod_auth_jwtrev's cache of verified tokens (cache.c)
- * on its own: a hit only for the same digest and keyring generation, a
+ * on its own: a hit only for the same token text and keyring generation, a
  * fixed bound with the least recently used entry replaced, references
  * that keep an evicted entry alive, and many threads at once.
  */
@@ -17,25 +17,30 @@ module AP_MODULE_DECLARE_DATA auth_jwtrev_module;
 static jr_verified *
 entry(unsigned n, uint64_t generation)
 {
-    jr_verified *v = jr_verified_new();
     char text[32];
+    jr_verified *v;
 
     snprintf(text, sizeof(text), "token-%u", n);
-    jr_token_digest(text, strlen(text), v->digest);
+    v = jr_verified_new(text, strlen(text));
     v->generation = generation;
     v->tok.exp = n; /* a marker to recognise the entry */
     return v;
 }
 
 static jr_verified *
+lookup_text(jr_cache *c, const char *text, uint64_t generation)
+{
+    return jr_cache_get(c, jr_token_hash(text, strlen(text)), text,
+                        strlen(text), generation);
+}
+
+static jr_verified *
 lookup(jr_cache *c, unsigned n, uint64_t generation)
 {
-    unsigned char d[32];
     char text[32];
 
     snprintf(text, sizeof(text), "token-%u", n);
-    jr_token_digest(text, strlen(text), d);
-    return jr_cache_get(c, d, generation);
+    return lookup_text(c, text, generation);
 }
 
 static void
@@ -49,11 +54,17 @@ test_hits(void)
     ok(lookup(c, 1, 7) == NULL, "empty cache: miss");
     jr_cache_put(c, v);
     hit = lookup(c, 1, 7);
-    ok(hit == v, "same digest, same generation: hit");
+    ok(hit == v, "same text, same generation: hit");
     ok(hit != NULL && hit->refs == 3, "a hit holds a reference");
     jr_verified_release(hit);
     ok(lookup(c, 1, 8) == NULL, "another keyring generation: miss");
-    ok(lookup(c, 2, 7) == NULL, "another digest: miss");
+    ok(lookup(c, 2, 7) == NULL, "another text: miss");
+    ok(lookup_text(c, "token-2", 7) == NULL &&
+           lookup_text(c, "token-1 ", 7) == NULL &&
+           lookup_text(c, "token-", 7) == NULL,
+       "a text differing in its last byte, longer or shorter: miss");
+    ok(jr_cache_get(c, v->hash, "token-2", 7, 7) == NULL,
+       "another text under the entry's own hash: miss (the text decides)");
     jr_verified_release(v);
     hit = lookup(c, 1, 7);
     ok(hit != NULL && hit->tok.exp == 1, "the cache keeps its own reference");
@@ -104,7 +115,7 @@ test_bound(void)
     ok(held->refs == 2, "putting the same entry twice: one reference");
     hit = entry(9, 2);
     jr_cache_put(c, hit); /* re-verified under new keys: replaces it */
-    ok(held->refs == 1, "a newer generation replaces the same digest");
+    ok(held->refs == 1, "a newer generation replaces the same token");
     jr_verified_release(held);
     jr_verified_release(hit);
 }
@@ -164,10 +175,40 @@ test_threads(void)
        THREADS, ROUNDS, bad);
 }
 
+/* Every byte of the text counts, at every length (the 16-byte blocks
+ * and the tail). */
+static void
+test_hash(void)
+{
+    char text[80];
+    uint64_t h, seen[80];
+    size_t i, j, len;
+    int flips = 0, lengths = 0;
+
+    memset(text, 'a', sizeof(text));
+    h = jr_token_hash(text, 70);
+    for (i = 0; i < 70; i++) {
+        text[i] ^= 1;
+        flips += jr_token_hash(text, 70) != h;
+        text[i] ^= 1;
+    }
+    ok(flips == 70, "one changed byte anywhere changes the hash (%d of 70)",
+       flips);
+    for (len = 0; len < 80; len++) {
+        seen[len] = jr_token_hash(text, len);
+        for (j = 0; j < len && seen[j] != seen[len]; j++)
+            ;
+        lengths += j == len;
+    }
+    ok(lengths == 80, "texts of 0..79 equal bytes hash apart (%d of 80)",
+       lengths);
+}
+
 int
 main(void)
 {
     jr_cache_init();
+    test_hash();
     test_hits();
     test_bound();
     test_threads();

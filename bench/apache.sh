@@ -21,7 +21,11 @@
 # libraries: libcrypto, libdb, jansson) next to an httpd without it, and
 # next to one with mod_ssl loaded (every TLS server maps libcrypto
 # anyway); USS (private pages, from smaps_rollup) is what one more child
-# really costs.
+# really costs.  VmRSS counts every page a child has mapped, also shared
+# file pages that exist once in memory: the kernel maps 64 kB around each
+# page fault, so a few functions of libcrypto or one probe of the store's
+# Bloom filter count 64 kB each; the last row shows how much of the RSS
+# those are.
 #
 # Rows "cache off" run the same token with AuthJWTCacheSize 0: every
 # request then checks the signature (the default cache of verified tokens
@@ -290,6 +294,17 @@ pss() {
     echo $((t / n))
 }
 mb() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.2f", (a - b) / 1024}'; }
+# mean kB per child of the Rss of the mappings whose path matches RE
+# (shared file pages: libraries' text, the store's mapped files)
+rss_of() {
+    local p t=0 n=0
+    for p in $(pgrep -P "$1"); do
+        t=$((t + $(awk -v re="$2" '/^[0-9a-f]+-[0-9a-f]+ / {m = $NF ~ re}
+            m && $1 == "Rss:" {s += $2} END {print s + 0}' "/proc/$p/smaps")))
+        n=$((n + 1))
+    done
+    echo $((t / n))
+}
 
 verdict() { awk -v m="$1" -v t="$2" -v op="$3" 'BEGIN { ok = op == ">=" ? m >= t : m <= t; print ok ? "pass" : "FAIL" }'; }
 
@@ -304,6 +319,9 @@ uss_plain=$(uss "$pid_plain")
 rss_delta=$(mb "$rss_jwt" "$rss_plain")
 uss_delta=$(mb "$uss_jwt" "$uss_plain")
 pss_delta=$(mb "$(pss "$pid_jwt")" "$(pss "$pid_plain")")
+file_crypto=$(rss_of "$pid_jwt" 'libcrypto')
+file_db=$(rss_of "$pid_jwt" 'libdb-')
+file_store=$(rss_of "$pid_jwt" "^$S/store/")
 
 echo "## mod_auth_jwtrev (wrk -c$conns, ${seconds}s x $rounds rounds, medians; store of $entries entries, loaded in $load_s s)"
 echo
@@ -324,3 +342,4 @@ echo "| per-child VmRSS, module serving vs no module | <= +2 MB | $rss_delta MB 
 echo "| per-child VmRSS vs no module with mod_ssl loaded | (report) | $(mb "$rss_jwt" "$rss_ssl") MB | |"
 echo "| per-child PSS (shared pages divided among their users) vs no module | (report) | $pss_delta MB | |"
 echo "| per-child USS (private pages) vs no module | (report) | $uss_delta MB | |"
+echo "| of the VmRSS: shared file pages of libcrypto, libdb, the store's mapped files | (report) | $(mb "$file_crypto" 0), $(mb "$file_db" 0), $(mb "$file_store" 0) MB | |"

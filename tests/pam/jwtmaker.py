@@ -45,6 +45,15 @@ def _pem_pair(key, d, name):
         serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
+def _pad_coordinates(jwk, size):
+    """RFC 7518 6.2.1.2: x and y are the full size of a coordinate.
+    PyJWT 2.6 drops leading zero bytes (a key in 128 has one), which our
+    loader rightly refuses; pad them here."""
+    for c in ("x", "y"):
+        raw = base64url_decode(jwk[c])
+        jwk[c] = base64url_encode(raw.rjust(size, b"\0")).decode()
+
+
 def make_keys(d):
     """Key pairs in d: es256, rs2048, rs3072 (.key/.pub), hs256.secret,
     and jwks.json with kids es1 (ES256), rs1 (RS256), rs5 (RS512)."""
@@ -69,6 +78,8 @@ def make_keys(d):
                            ("rs5", "rs3072", "RS512")):
         algo = jwt.algorithms.get_default_algorithms()[alg]
         jwk = json.loads(algo.to_jwk(keys[name].public_key()))
+        if jwk["kty"] == "EC":
+            _pad_coordinates(jwk, 32)
         jwk.update({"kid": kid, "alg": alg, "use": "sig"})
         jwks.append(jwk)
     _write(os.path.join(d, "jwks.json"), json.dumps({"keys": jwks}).encode())

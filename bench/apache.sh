@@ -171,6 +171,7 @@ port_jwt=$(free_port)
 port_oidc=$(free_port)
 port_plain=$(free_port)
 port_ssl=$(free_port)
+port_idle=$(free_port)
 bearer='AuthType Bearer
     AuthName bench
     Require valid-user'
@@ -209,7 +210,12 @@ OIDCCryptoPassphrase bench-only-passphrase
 </Location>"
 conf plain "$port_plain" "" ""
 conf ssl "$port_ssl" "LoadModule ssl_module $moddir/mod_ssl.so" ""
+# The same configuration, serving only the location without
+# authentication: the module loaded but idle.
+sed -e "s/^Listen 127.0.0.1:$port_jwt\$/Listen 127.0.0.1:$port_idle/" \
+    -e "s|$S/jwt\.|$S/idle.|g" "$S/jwt.conf" >"$S/idle.conf"
 start jwt "$port_jwt"
+start idle "$port_idle"
 start oidc "$port_oidc"
 start plain "$port_plain"
 start ssl "$port_ssl"
@@ -259,6 +265,7 @@ for r in $(seq "$rounds"); do
 done
 run plain plain /none/f.txt "$tok_rs"
 run ssl ssl /none/f.txt "$tok_rs"
+run idle idle /none/f.txt "$tok_rs"
 
 # median of column COL of file FILE
 median() { sort -g -k"$2","$2" "$1" | awk -v c="$2" '{v[NR] = $c} END {print v[int((NR + 1) / 2)]}'; }
@@ -314,6 +321,7 @@ r_nc_oidc=$(ratio rs-nocache oidc)
 rss_jwt=$(rss "$pid_jwt")
 rss_plain=$(rss "$pid_plain")
 rss_ssl=$(rss "$pid_ssl")
+rss_idle=$(rss "$pid_idle")
 uss_jwt=$(uss "$pid_jwt")
 uss_plain=$(uss "$pid_plain")
 rss_delta=$(mb "$rss_jwt" "$rss_plain")
@@ -340,6 +348,7 @@ echo "| HS256 / no auth | (report) | $(ratio hs none) | |"
 echo "| mod_auth_openidc RS256 / no auth | (report; 0.45 measured earlier) | $(ratio oidc none) | |"
 echo "| per-child VmRSS, module serving vs no module | <= +2 MB | $rss_delta MB ($((rss_jwt / 1024)) vs $((rss_plain / 1024)) MB) | $(verdict "$rss_delta" 2 '<=') |"
 echo "| per-child VmRSS vs no module with mod_ssl loaded | (report) | $(mb "$rss_jwt" "$rss_ssl") MB | |"
+echo "| per-child VmRSS vs the module loaded but serving no authenticated request | (report) | $(mb "$rss_jwt" "$rss_idle") MB | |"
 echo "| per-child PSS (shared pages divided among their users) vs no module | (report) | $pss_delta MB | |"
 echo "| per-child USS (private pages) vs no module | (report) | $uss_delta MB | |"
 echo "| of the VmRSS: shared file pages of libcrypto, libdb, the store's mapped files | (report) | $(mb "$file_crypto" 0), $(mb "$file_db" 0), $(mb "$file_store" 0) MB | |"

@@ -88,7 +88,9 @@ mkdir -p "$S/keys" "$S/htdocs" "$S/run"
     openssl req -new -x509 -key rsa.pem -subj /CN=bench -days 2 -out rsa.crt 2>/dev/null
     openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec.pem 2>/dev/null
     openssl pkey -in ec.pem -pubout -out ec.pub.pem
-    openssl rand -out hs.key 32
+    # text, so that no final newline byte (which a secret file may end
+    # with) comes out of the random draw
+    openssl rand -hex 32 | tr -d '\n' >hs.key
 )
 chmod -R a+rX "$S/keys"
 for d in none rs rs-nocache es es-nocache hs oidc; do

@@ -51,8 +51,7 @@ ap_setup() {
         openssl pkey -in "$S/keys/rsa.pem" -pubout -out "$S/keys/rsa.pub.pem" &&
         openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
             -out "$S/keys/ec.pem" 2>/dev/null &&
-        openssl pkey -in "$S/keys/ec.pem" -pubout -out "$S/keys/ec.pub.pem" &&
-        openssl rand -out "$S/keys/hmac.key" 32
+        openssl pkey -in "$S/keys/ec.pem" -pubout -out "$S/keys/ec.pub.pem"
     ok $? "test keys generated"
     chmod 755 "$S/keys"
     chmod 644 "$S"/keys/*

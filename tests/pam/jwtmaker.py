@@ -65,7 +65,10 @@ def make_keys(d):
     }
     for name, key in keys.items():
         _pem_pair(key, d, name)
-    _write(os.path.join(d, "hs256.secret"), os.urandom(32), 0o600)
+    secret = os.urandom(32)
+    while secret.endswith(b"\n"):  # the loader strips one final \n
+        secret = os.urandom(32)
+    _write(os.path.join(d, "hs256.secret"), secret, 0o600)
     # q >= 1.5 * 2^2045 makes 3q exactly 2048 bits, so the small factor
     # is the one reason to refuse it (not the modulus length).
     q = secrets.randbits(2044) | (1 << 2045) | (1 << 2044) | 1

@@ -139,10 +139,10 @@ bearer /off/ok.txt "$D"
 is "$CODE" 200 "AuthJWTRevocationDB Off: no revocation check"
 
 # --- the cache never serves an expired token ---------------------------------
-F=$(t --sub frank --ttl 2)
+F=$(t --sub frank --ttl 3)
 bearer /short/ok.txt "$F"
 is "$CODE" 200 "short-lived token accepted (cached)"
-sleep 3
+sleep 4
 bearer /short/ok.txt "$F"
 is "$CODE" 401 "after exp, the cached token: 401"
 is "$(hdr X-Reason)" expired "after exp: reason expired"

@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -31,15 +32,14 @@
 static uint64_t
 load_le64(const unsigned char *p)
 {
-    uint64_t v = 0;
-    int i;
+    uint64_t v;
 
-    for (i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
+    memcpy(&v, p, sizeof(v));
+    return le64toh(v);
 }
 
-static void
+/* Inlined: a lookup hashes up to four entries, on every request. */
+static inline __attribute__((always_inline)) void
 sip_round(uint64_t v[4])
 {
     v[0] += v[1];

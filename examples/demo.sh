@@ -158,10 +158,20 @@ if ! "$apache2" -t -f "$dir/httpd.conf" >"$dir/configtest.log" 2>&1; then
 fi
 setsid "$apache2" -DFOREGROUND -f "$dir/httpd.conf" &
 httpd_pid=$!
+# httpd writes its pid file once it listens: then it is ours that answers.
+up=
 for _ in $(seq 50); do
-    curl -s -o /dev/null "http://127.0.0.1:$port/" && break
+    if [ -s "$dir/httpd.pid" ] && curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+        up=1
+        break
+    fi
+    kill -0 "$httpd_pid" 2>/dev/null || break
     sleep 0.1
 done
+if [ -z "$up" ]; then
+    echo "demo: httpd did not start on port $port (see above; in use? try PORT=8081 $0 $*)" >&2
+    exit 2
+fi
 
 step "No token: 401 with a Bearer challenge"
 curl_as ""

@@ -71,7 +71,7 @@ export_claims=sub,role
 INSIDE = """set -e
 mount -t tmpfs tmpfs /run
 mkdir -m 755 /run/sshd
-mkdir {s}/hostdev
+mkdir -p {s}/hostdev
 mount --rbind /dev {s}/hostdev
 mount -t tmpfs -o mode=755 tmpfs /dev
 for d in null zero full random urandom tty ptmx; do
@@ -116,7 +116,7 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def setup(s, port):
+def setup(s):
     os.chmod(s, 0o755)  # users' homes are below it
     jwtmaker.make_keys(os.path.join(s, "keys"))
     for user, uid in (("alice", 1000), ("bob", 1001)):
@@ -126,7 +126,6 @@ def setup(s, port):
     os.chmod(os.path.join(s, "home"), 0o755)
     write(os.path.join(s, "passwd"), PASSWD.format(s=s))
     write(os.path.join(s, "group"), GROUP)
-    write(os.path.join(s, "sshd_config"), SSHD_CONFIG.format(s=s, port=port))
     os.makedirs(os.path.join(s, "pam.d"))
     write(os.path.join(s, "pam.d", "sshd"),
           PAM_SSHD.format(mod=os.environ["PAM_JWTREV"], s=s))
@@ -141,6 +140,14 @@ def setup(s, port):
 
 
 def start_sshd(s, port):
+    """sshd on port, or None when it exited (the port may have been taken
+    since free_port: a client's ephemeral port, another test's server).
+    sshd writes its pid file once it listens, so another server on the
+    port is never mistaken for ours."""
+    write(os.path.join(s, "sshd_config"), SSHD_CONFIG.format(s=s, port=port))
+    pidfile = os.path.join(s, "sshd.pid")
+    if os.path.exists(pidfile):
+        os.unlink(pidfile)
     log = open(os.path.join(s, "sshd.stderr"), "w")
     proc = subprocess.Popen(
         ["unshare", "-m", "--propagation", "private", "sh",
@@ -149,11 +156,14 @@ def start_sshd(s, port):
     deadline = time.time() + 15
     while time.time() < deadline and proc.poll() is None:
         try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return proc
+            if os.path.exists(pidfile):
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                return proc
         except OSError:
-            time.sleep(0.1)
-    return proc
+            pass
+        time.sleep(0.1)
+    stop_sshd(proc)
+    return None
 
 
 def stop_sshd(proc):
@@ -215,13 +225,16 @@ def main():
         ok(var in os.environ, "harness provides $" + var)
     ok(os.path.exists("/usr/sbin/sshd"), "openssh-server is installed")
     s = tempfile.mkdtemp()
-    port = free_port()
     proc = None
     try:
-        setup(s, port)
-        proc = start_sshd(s, port)
-        ok(proc.poll() is None, "sshd listens on 127.0.0.1:%d" % port)
-        scenarios(s, port)
+        setup(s)
+        for _ in range(3):
+            port = free_port()
+            proc = start_sshd(s, port)
+            if proc is not None:
+                break
+        if ok(proc is not None, "sshd listens on 127.0.0.1:%d" % port):
+            scenarios(s, port)
     finally:
         stop_sshd(proc)
         check_logs(s)

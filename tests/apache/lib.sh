@@ -65,8 +65,26 @@ mkfile() {
     echo ok >"$S/htdocs/$1"
 }
 
-# ap_start SITE_CONF_TEXT [LOGLEVEL]
+# ap_start SITE_CONF_TEXT [LOGLEVEL]: httpd on $PORT.  Another process may
+# take a port between free_port and httpd's bind (a client's ephemeral
+# port, a server of a parallel test): httpd then exits, and ap_start tries
+# again on a new port, up to three times.  httpd writes its pid file only
+# once it listens, so a server of another test on the port is never
+# mistaken for ours.
 ap_start() {
+    local try
+    for try in 1 2 3; do
+        ap_try_start "$@" && return 0
+        grep -q 'Address already in use' "$S/error.log" "$S/httpd.out" ||
+            break
+        PORT=$(free_port)
+    done
+    sed 's/^/# /' "$S/error.log" "$S/httpd.out"
+    echo "Bail out! httpd did not start"
+    exit 1
+}
+
+ap_try_start() {
     sed -e "s|@ROOT@|$S|g" -e "s|@PORT@|$PORT|g" -e "s|@MODDIR@|$MODDIR|g" \
         -e "s|@MODULE@|$MOD_AUTH_JWTREV|g" -e "s|@LOGLEVEL@|${2:-warn auth_jwtrev:debug}|g" \
         "$top_srcdir/tests/apache/httpd.conf.in" >"$S/httpd.conf"
@@ -77,17 +95,23 @@ ap_start() {
         exit 1
     fi
     : >"$S/error.log"
+    rm -f "$S/httpd.pid"
     setsid "$APACHE2_BIN" -DFOREGROUND -f "$S/httpd.conf" \
         >"$S/httpd.out" 2>&1 &
     AP_PID=$!
     local i
     for i in $(seq 100); do
-        curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0
+        if ! kill -0 "$AP_PID" 2>/dev/null; then
+            wait "$AP_PID" 2>/dev/null
+            AP_PID=
+            return 1
+        fi
+        [ -s "$S/httpd.pid" ] &&
+            curl -s -o /dev/null "http://127.0.0.1:$PORT/" && return 0
         sleep 0.1
     done
-    sed 's/^/# /' "$S/error.log" "$S/httpd.out"
-    echo "Bail out! httpd did not start"
-    exit 1
+    ap_stop
+    return 1
 }
 
 ap_stop() {

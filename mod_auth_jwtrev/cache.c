@@ -106,9 +106,19 @@ jr_token_digest(const char *tok, size_t len, unsigned char out[32])
 static uint64_t
 fold(uint64_t a, uint64_t b)
 {
+#ifdef __SIZEOF_INT128__
     unsigned __int128 m = (unsigned __int128)a * b;
 
     return (uint64_t)m ^ (uint64_t)(m >> 64);
+#else /* 32-bit targets: the product from four 32x32-bit ones */
+    uint64_t al = (uint32_t)a, ah = a >> 32, bl = (uint32_t)b, bh = b >> 32;
+    uint64_t ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+    uint64_t mid = (ll >> 32) + (uint32_t)lh + (uint32_t)hl;
+    uint64_t lo = (mid << 32) | (uint32_t)ll;
+    uint64_t hi = hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+
+    return lo ^ hi;
+#endif
 }
 
 /* 16 bytes per multiplication: for a 600-byte token about 0.1 us of

@@ -167,9 +167,14 @@ def start_sshd(s, port):
 
 
 def stop_sshd(proc):
-    if proc is None or proc.poll() is not None:
+    """Stop sshd and the syslog sink of its namespace (one process group;
+    the sink outlives an sshd that exited on its own)."""
+    if proc is None:
         return
-    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
     try:
         proc.wait(5)
     except subprocess.TimeoutExpired:

@@ -274,45 +274,32 @@ median() { sort -g -k"$2","$2" "$1" | awk -v c="$2" '{v[NR] = $c} END {print v[i
 # paired ratio median: row i of A over row i of B, column 1
 ratio() { paste "$S/r.$1" "$S/r.$2" | awk '{print $1 / $3}' | sort -g | awk '{v[NR] = $1} END {printf "%.2f", v[int((NR + 1) / 2)]}'; }
 
-# mean kB per child of a server: VmRSS (status) or USS (smaps_rollup)
-rss() {
-    local p t=0 n=0
-    for p in $(pgrep -P "$1"); do
-        t=$((t + $(awk '$1 == "VmRSS:" {print $2}' "/proc/$p/status")))
+# per_child PID FILE PROGRAM [awk options]: the mean over the children of
+# httpd PID of the kB that awk PROGRAM prints from /proc/CHILD/FILE
+per_child() {
+    local parent=$1 file=$2 prog=$3 p t=0 n=0
+    shift 3
+    for p in $(pgrep -P "$parent"); do
+        t=$((t + $(awk "$@" "$prog" "/proc/$p/$file")))
         n=$((n + 1))
     done
     echo $((t / n))
 }
+rss() { per_child "$1" status '$1 == "VmRSS:" {print $2}'; }
+# USS: the child's private pages
 uss() {
-    local p t=0 n=0
-    for p in $(pgrep -P "$1"); do
-        t=$((t + $(awk '$1 ~ /^Private_(Clean|Dirty):$/ {s += $2} END {print s}' \
-            "/proc/$p/smaps_rollup")))
-        n=$((n + 1))
-    done
-    echo $((t / n))
+    per_child "$1" smaps_rollup \
+        '$1 ~ /^Private_(Clean|Dirty):$/ {s += $2} END {print s}'
 }
-# mean kB per child of proportional set size: shared pages divided among
-# the processes that map them (libcrypto and libdb text, the store files)
-pss() {
-    local p t=0 n=0
-    for p in $(pgrep -P "$1"); do
-        t=$((t + $(awk '$1 == "Pss:" {print $2}' "/proc/$p/smaps_rollup")))
-        n=$((n + 1))
-    done
-    echo $((t / n))
-}
+# PSS: shared pages divided among the processes that map them (libcrypto
+# and libdb text, the store files)
+pss() { per_child "$1" smaps_rollup '$1 == "Pss:" {print $2}'; }
 mb() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%+.2f", (a - b) / 1024}'; }
-# mean kB per child of the Rss of the mappings whose path matches RE
-# (shared file pages: libraries' text, the store's mapped files)
+# the Rss of the mappings whose path matches RE (shared file pages:
+# libraries' text, the store's mapped files)
 rss_of() {
-    local p t=0 n=0
-    for p in $(pgrep -P "$1"); do
-        t=$((t + $(awk -v re="$2" '/^[0-9a-f]+-[0-9a-f]+ / {m = $NF ~ re}
-            m && $1 == "Rss:" {s += $2} END {print s + 0}' "/proc/$p/smaps")))
-        n=$((n + 1))
-    done
-    echo $((t / n))
+    per_child "$1" smaps '/^[0-9a-f]+-[0-9a-f]+ / {m = $NF ~ re}
+        m && $1 == "Rss:" {s += $2} END {print s + 0}' -v re="$2"
 }
 
 verdict() { awk -v m="$1" -v t="$2" -v op="$3" 'BEGIN { ok = op == ">=" ? m >= t : m <= t; print ok ? "pass" : "FAIL" }'; }

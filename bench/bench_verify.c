@@ -30,7 +30,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "jwtrevp.h"
+#include "jose/josep.h"
 
 #define NOW 1700000000
 #define TARGET_US 3.0

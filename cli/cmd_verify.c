@@ -199,7 +199,7 @@ build_conf(const struct cli *cli, const struct verify_args *a, jwtrev_conf *c,
             return rc;
     }
     /* Naming a user claim asks for what the modules check: a user. */
-    c->require_user = c->user_claim_set;
+    c->require_user = c->user_claim_set ? JWTREV_USER_NAME : 0;
     return 0;
 }
 

@@ -107,7 +107,7 @@ jwtrev_conf_free(jwtrev_conf *c)
 static int
 nomem(jwtrev_error *err)
 {
-    return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+    return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
 }
 
 /* Append a copy of the n bytes at s to l. */
@@ -172,10 +172,10 @@ parse_seconds(const char *name, const char *v, int64_t max, int64_t *out,
 
     for (p = v; *p != '\0'; p++) {
         if (*p < '0' || *p > '9' || n > (max - (*p - '0')) / 10)
-            return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                                "option %s: '%.32s' is not a number of "
-                                "seconds from 0 to %lld",
-                                name, v, (long long)max);
+            return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                               "option %s: '%.32s' is not a number of "
+                               "seconds from 0 to %lld",
+                               name, v, (long long)max);
         n = n * 10 + (*p - '0');
     }
     *out = n;
@@ -220,8 +220,8 @@ set_alg(jwtrev_conf *c, const struct option_def *o, const char *v,
     if ((rc = jwtrev_algset_parse(v, &set, err)) != 0)
         return rc;
     if (set == 0)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "option alg: no algorithm given");
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "option alg: no algorithm given");
     c->algs = set;
     return 0;
 }
@@ -297,10 +297,10 @@ set_on_db_error(jwtrev_conf *c, const struct option_def *o, const char *v,
     else if (strcmp(v, "allow") == 0)
         c->on_db_error = JWTREV_ON_DB_ERROR_ALLOW;
     else
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "option on_db_error: '%.32s' is not one of "
-                            "deny, ignore, allow",
-                            v);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "option on_db_error: '%.32s' is not one of "
+                           "deny, ignore, allow",
+                           v);
     return 0;
 }
 
@@ -350,18 +350,18 @@ jwtrev_conf_set(jwtrev_conf *c, const char *name, const char *value,
     const struct option_def *o = find_option(name);
 
     if (o == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "unknown option '%.40s'", name);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "unknown option '%.40s'", name);
     if (o->kind == OPT_FLAG && value != NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "option %s takes no value", o->name);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "option %s takes no value", o->name);
     if (o->kind == OPT_VALUE && value == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "option %s needs a value (%s=...)", o->name,
-                            o->name);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "option %s needs a value (%s=...)", o->name,
+                           o->name);
     if (o->kind == OPT_VALUE && *value == '\0' && o->set != set_require)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "option %s has an empty value", o->name);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "option %s has an empty value", o->name);
     return o->set(c, o, value, err);
 }
 
@@ -376,8 +376,8 @@ jwtrev_conf_set_word(jwtrev_conf *c, const char *word, jwtrev_error *err)
         return jwtrev_conf_set(c, word, NULL, err);
     n = (size_t)(eq - word);
     if (n >= sizeof(name))
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "unknown option '%.40s'", word);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "unknown option '%.40s'", word);
     memcpy(name, word, n);
     name[n] = '\0';
     return jwtrev_conf_set(c, name, eq + 1, err);

@@ -45,19 +45,19 @@ check_file(int fd, const char *path, unsigned flags, jwtrev_error *err)
     struct stat st;
 
     if (fstat(fd, &st) != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s: %s", path,
-                            strerror(errno));
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s: %s", path,
+                           strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "%s: not a regular file", path);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "%s: not a regular file", path);
     if (!(flags & JWTREV_CONF_FILE_STRICT))
         return 0;
     if (st.st_uid != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "%s: not owned by root", path);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "%s: not owned by root", path);
     if (st.st_mode & (S_IWGRP | S_IWOTH))
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "%s: writable by group or others", path);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "%s: writable by group or others", path);
     return 0;
 }
 
@@ -80,7 +80,7 @@ apply_line(jwtrev_conf *c, char *line, const char *path, unsigned lineno,
         rc = jwtrev_conf_set(c, s, NULL, &e);
     }
     if (rc != 0)
-        return jwtrevp_fail(err, rc, "%s:%u: %s", path, lineno, e.detail);
+        return jwtrev_fail(err, rc, "%s:%u: %s", path, lineno, e.detail);
     return 0;
 }
 
@@ -96,8 +96,8 @@ read_lines(jwtrev_conf *c, FILE *f, const char *path, jwtrev_error *err)
     while ((n = getline(&line, &cap, f)) > 0) {
         lineno++;
         if (n > LINE_MAX_LEN || memchr(line, '\0', (size_t)n) != NULL) {
-            rc = jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                              "%s:%u: line too long or not text", path, lineno);
+            rc = jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                             "%s:%u: line too long or not text", path, lineno);
             goto done;
         }
         if (line[n - 1] == '\n')
@@ -106,7 +106,7 @@ read_lines(jwtrev_conf *c, FILE *f, const char *path, jwtrev_error *err)
             goto done;
     }
     if (ferror(f))
-        rc = jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s: read error", path);
+        rc = jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s: read error", path);
 done:
     free(line);
     return rc;
@@ -126,17 +126,17 @@ jwtrev_conf_load_file(jwtrev_conf *c, const char *path, unsigned flags,
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
     if (fd < 0) {
         if (errno == ELOOP)
-            return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                                "%s: is a symbolic link", path);
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s: %s", path,
-                            strerror(errno));
+            return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                               "%s: is a symbolic link", path);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s: %s", path,
+                           strerror(errno));
     }
     if ((rc = check_file(fd, path, flags, err)) != 0)
         goto done;
     f = fdopen(fd, "r");
     if (f == NULL) {
-        rc = jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s: %s", path,
-                          strerror(errno));
+        rc = jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s: %s", path,
+                         strerror(errno));
         goto done;
     }
     fd = -1; /* f owns it now */

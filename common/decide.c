@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "jwtrevp.h"
+#include "jwtrev_store.h"
 
 int
 jwtrev_decide(const jwtrev_policy *p, const jwtrev_keyring *kr,
@@ -27,8 +27,8 @@ jwtrev_decide(const jwtrev_policy *p, const jwtrev_keyring *kr,
         rc = jwtrev_revdb_check(db, &t, now, err);
         /* Fail closed: anything but an explicit 0 is a refusal. */
         if (rc > 0)
-            rc = jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                              "the revocation store gave no answer");
+            rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                             "the revocation store gave no answer");
         if (err != NULL)
             memcpy(err->logid, logid, sizeof(logid));
         if (rc != 0) {

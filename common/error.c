@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jwtrevp.h"
+#include "jwtrev.h"
 
 struct reason {
     const char *code;
@@ -87,7 +87,7 @@ jwtrev_error_clear(jwtrev_error *e)
 }
 
 int
-jwtrevp_fail(jwtrev_error *e, int code, const char *fmt, ...)
+jwtrev_fail(jwtrev_error *e, int code, const char *fmt, ...)
 {
     va_list ap;
 

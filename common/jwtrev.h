@@ -83,6 +83,16 @@ int jwtrev_err_is_token_failure(int err);
 /* Clear *e (code 0, empty texts).  NULL is allowed. */
 void jwtrev_error_clear(jwtrev_error *e);
 
+/*
+ * The one error setter of the library and its hosts: fill e (when not
+ * NULL) with code (or -code) and a printf-style detail, leave e->logid as
+ * it is, and return -code, so that error paths read
+ * "return jwtrev_fail(err, JWTREV_ERR_..., ...);".  The detail must never
+ * hold token or key material.
+ */
+int jwtrev_fail(jwtrev_error *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---- algorithms --------------------------------------------------------- */
 
 typedef enum jwtrev_alg {
@@ -159,9 +169,10 @@ typedef struct jwtrev_conf {
     jwtrev_strlist types;         /* typ=LIST; empty: absent or JWT */
     char *user_claim;             /* user_claim=NAME; default "sub" */
     int user_claim_set;           /* user_claim= was given explicitly */
-    int require_user;             /* the user claim must be present (set by
-                                     hosts that map it to a user: httpd,
-                                     PAM); not an option name */
+    int require_user;             /* 0, or the JWTREV_USER_* rule the user
+                                     claim must meet (set by hosts that map
+                                     it to a user: httpd, PAM, jwtrev verify
+                                     --user-claim); not an option name */
     char *db;                     /* db=DIR; NULL: no revocation check */
     int on_db_error;              /* on_db_error=deny|ignore|allow */
     size_t max_token_len;         /* default 8192 */
@@ -169,6 +180,18 @@ typedef struct jwtrev_conf {
     jwtrev_strlist export_claims; /* export_claims=LIST (PAM) */
     int required_set;             /* require= given: default replaced */
 } jwtrev_conf;
+
+/*
+ * The rules for the name a host makes of the user claim (require_user)
+ * and for a user name it is given (PAM_USER): JWTREV_USER_NAME: present,
+ * non-empty, no control characters (it becomes REMOTE_USER, environment
+ * variables and log lines); JWTREV_USER_LOGIN: also no '/' and no leading
+ * '-' (a login name handed to other tools).  jwtrev_user_check: 0, or
+ * bad_claims naming what is wrong.
+ */
+#define JWTREV_USER_NAME 1
+#define JWTREV_USER_LOGIN 2
+int jwtrev_user_check(const char *name, int rule, jwtrev_error *err);
 
 /* Defaults as above.  Never fails. */
 void jwtrev_conf_init(jwtrev_conf *c);
@@ -294,6 +317,34 @@ void jwtrev_token_clear(jwtrev_token *t);
 int jwtrev_verify(const jwtrev_policy *p, const jwtrev_keyring *kr,
                   const char *token, size_t len, int64_t now, unsigned flags,
                   jwtrev_token *out, jwtrev_error *err);
+
+/*
+ * The same steps without a key, to learn what an administrator's `jwtrev
+ * revoke/unrevoke/status` refers to: size cap, split, strict base64url,
+ * the header and payload as strict JSON objects, the kid's shape and the
+ * claim shapes, with the verifier's code (exp and nbf rounded up, iat
+ * down).  NEVER on the decision path (SECURITY.md 31): nothing it returns
+ * is trusted.  out->alg and out->user are not set.  On success the caller
+ * releases *out with jwtrev_token_clear().
+ */
+int jwtrev_token_parse_unverified(const char *token, size_t len,
+                                  jwtrev_token *out, jwtrev_error *err);
+
+/*
+ * The log id of a token, the one way every host names a token in a log
+ * line: "jti=" and the jti (bytes outside printable ASCII, '"' and '\\'
+ * as '?'; cut with "..." to fit), else "sha256:" and the first 16 hex
+ * digits of the signing-input hash.  size >= JWTREV_LOGID_MAX fits every
+ * id; a smaller buffer gets a cut, terminated id.
+ */
+void jwtrev_token_logid(const jwtrev_token *t, char *buf, size_t size);
+
+/*
+ * For a text refused before it could be split (too large, not three
+ * segments): when err->logid is still empty, "token-sha256:" and the
+ * first 16 hex digits of the SHA-256 of the whole text.
+ */
+void jwtrev_text_logid(const char *text, size_t len, jwtrev_error *err);
 
 /* ---- revocation store: readers ------------------------------------------- */
 

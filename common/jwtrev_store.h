@@ -183,19 +183,6 @@ int jwtrev_store_stats_get(const char *dir, jwtrev_store_stats *out,
 void jwtrev_entry_for_token(const jwtrev_token *t, int64_t leeway, int64_t now,
                             const char *reason, jwtrev_entry *out);
 
-/*
- * Split and decode a compact JWS without verifying anything, to learn
- * what an administrator's `jwtrev revoke/unrevoke/status` refers to: the
- * header kid, iss, sub, jti, exp, iat, nbf and the signing-input hash.
- * NEVER used on the decision path (SECURITY.md 31): nothing it returns is
- * trusted.  Strict as the verifier about encoding (canonical base64url,
- * strict JSON objects, no whitespace); claims of the wrong type are
- * malformed.  On success the caller releases *out with
- * jwtrev_token_clear(); out->alg is not set.
- */
-int jwtrev_token_parse_unverified(const char *token, size_t len,
-                                  jwtrev_token *out, jwtrev_error *err);
-
 #ifdef __cplusplus
 }
 #endif

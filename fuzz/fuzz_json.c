@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "json_ref.h"
-#include "jwtrevp.h"
+#include "jose/josep.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "jwtrevp.h"
+#include "jose/josep.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -22,7 +22,7 @@
 
 #include <openssl/evp.h>
 
-#include "jwtrevp.h"
+#include "jose/josep.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "mod_auth_jwtrev.h"
@@ -72,10 +71,6 @@ jr_verified_release(jr_verified *v)
     free(v);
 }
 
-/* SHA-256, fetched once before any request (an implicit fetch per call
- * costs a provider lookup); read-only afterwards, shared by threads. */
-static EVP_MD *sha256;
-
 /* The hash key, drawn once before any request (the children inherit
  * it).  Should the draw fail, the hash still spreads tokens; only the
  * defence against aimed tokens is lost. */
@@ -84,22 +79,8 @@ static uint64_t hash_key[2];
 void
 jr_cache_init(void)
 {
-    if (sha256 == NULL)
-        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     if (hash_key[0] == 0 && hash_key[1] == 0)
         RAND_bytes((unsigned char *)hash_key, sizeof(hash_key));
-}
-
-int
-jr_token_digest(const char *tok, size_t len, unsigned char out[32])
-{
-    unsigned int n = 0;
-
-    if (EVP_Digest(tok, len, out, &n, sha256 ? sha256 : EVP_sha256(), NULL) !=
-            1 ||
-        n != 32)
-        return -JWTREV_ERR_INTERNAL;
-    return 0;
 }
 
 /* The 128-bit product of a and b folded to 64 bits. */

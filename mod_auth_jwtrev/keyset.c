@@ -286,9 +286,7 @@ registry_init(jwtrev_error *err)
     if (apr_allocator_create(&alloc) != APR_SUCCESS ||
         apr_pool_create_unmanaged_ex(&keysets_pool, NULL, alloc) !=
             APR_SUCCESS) {
-        err->code = JWTREV_ERR_INTERNAL;
-        apr_cpystrn(err->detail, "out of memory", sizeof(err->detail));
-        return -JWTREV_ERR_INTERNAL;
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     }
     apr_allocator_owner_set(alloc, keysets_pool);
     keysets = apr_hash_make(keysets_pool);
@@ -330,10 +328,9 @@ jr_keyset_get(const char *const *keys, size_t nkeys, const char *const *secrets,
     ks = apr_hash_get(keysets, id, APR_HASH_KEY_STRING);
     if (ks == NULL) {
         if (keysets_count >= JR_KEYSETS_MAX) {
-            err->code = JWTREV_ERR_CONFIG_ERROR;
-            apr_snprintf(err->detail, sizeof(err->detail),
-                         "more than %d distinct key file sets", JR_KEYSETS_MAX);
-            rc = -JWTREV_ERR_CONFIG_ERROR;
+            rc = jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                             "more than %d distinct key file sets",
+                             JR_KEYSETS_MAX);
             goto done;
         }
         if ((rc = keyset_new(keys, nkeys, secrets, nsecrets, algs, scratch, &ks,

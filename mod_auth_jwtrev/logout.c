@@ -34,10 +34,8 @@ revoke_subject(const jr_site *site, const jwtrev_token *t, int64_t now,
     int64_t until = 0;
 
     if (t->sub == NULL) {
-        err->code = JWTREV_ERR_MISSING_CLAIM;
-        apr_cpystrn(err->detail, "the token has no sub to log out",
-                    sizeof(err->detail));
-        return -JWTREV_ERR_MISSING_CLAIM;
+        return jwtrev_fail(err, JWTREV_ERR_MISSING_CLAIM,
+                           "the token has no sub to log out");
     }
     if (site->max_age >= 0 &&
         (__builtin_add_overflow(now, site->max_age, &until) ||
@@ -66,7 +64,7 @@ logout(request_rec *r, int all)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     jwtrev_error_clear(&err);
-    jr_logid(&rq->v->tok, id, sizeof(id));
+    jwtrev_token_logid(&rq->v->tok, id, sizeof(id));
     rc = all ? revoke_subject(rq->site, &rq->v->tok, now, &err)
              : jwtrev_store_revoke_token(rq->site->store_dir, &rq->v->tok,
                                          rq->site->leeway, now, "logout", &err);

@@ -234,9 +234,6 @@ void jr_cache_init(void);
  */
 uint64_t jr_token_hash(const char *tok, size_t len);
 
-/* SHA-256 of the token text, for a log line's token id. */
-int jr_token_digest(const char *tok, size_t len, unsigned char out[32]);
-
 jr_cache *jr_cache_create(size_t entries);
 
 /*
@@ -291,15 +288,6 @@ void jr_set_challenge(request_rec *r, const char *value);
 
 /* The one mapping of a result (0, -JWTREV_ERR_*, -JR_ERR_*) to HTTP. */
 int jr_status(request_rec *r, int rc);
-
-/* "jti=..." (printable, capped) or "sha256:<16 hex>" for the log. */
-void jr_logid(const jwtrev_token *t, char *buf, size_t size);
-
-/*
- * When err has no log id yet: "token-sha256:<16 hex>" of the received
- * text, for input too broken for the library to name.
- */
-void jr_logid_text(const char *tok, size_t len, jwtrev_error *err);
 
 /*
  * Log a decision (never the token) and set the JWTREV_REASON note;

@@ -169,25 +169,6 @@ release_verified(void *v)
     return APR_SUCCESS;
 }
 
-/*
- * The user becomes REMOTE_USER, the CGI environment and log lines: no
- * control characters (CR, LF, NUL, ...) in it, whatever the issuer signed.
- */
-static int
-user_ok(const char *user, jwtrev_error *err)
-{
-    const unsigned char *u = (const unsigned char *)user;
-
-    for (; *u != '\0'; u++)
-        if (*u < 0x20 || *u == 0x7f) {
-            err->code = JWTREV_ERR_BAD_CLAIMS;
-            apr_cpystrn(err->detail, "the user claim holds a control character",
-                        sizeof(err->detail));
-            return -JWTREV_ERR_BAD_CLAIMS;
-        }
-    return 0;
-}
-
 /* The token checked from scratch; the cache remembers it (if on). */
 static int
 verify_fresh(const jr_site *site, jwtrev_keyring *ring, uint64_t gen,
@@ -200,8 +181,6 @@ verify_fresh(const jr_site *site, jwtrev_keyring *ring, uint64_t gen,
     if (v == NULL)
         return -JWTREV_ERR_INTERNAL;
     rc = jwtrev_verify(site->policy, ring, tok, len, now, 0, &v->tok, err);
-    if (rc == 0 && (rc = user_ok(v->tok.user, err)) != 0)
-        jr_logid(&v->tok, err->logid, sizeof(err->logid));
     if (rc != 0) {
         jr_verified_release(v);
         return rc;
@@ -231,7 +210,7 @@ verify_cached(request_rec *r, const jr_site *site, uint64_t gen,
     rc = jwtrev_token_recheck_time(&v->tok, site->leeway, site->max_age, now,
                                    err);
     if (rc != 0) {
-        jr_logid(&v->tok, err->logid, sizeof(err->logid));
+        jwtrev_token_logid(&v->tok, err->logid, sizeof(err->logid));
         jr_verified_release(v);
         return rc;
     }
@@ -283,7 +262,7 @@ jr_decide(request_rec *r, const jr_site *site, const char *tok, size_t len,
                               apr_pool_cleanup_null);
     if ((rc = check_revocation(r, site, &v->tok, now, err)) != 0) {
         if (err->logid[0] == '\0')
-            jr_logid(&v->tok, err->logid, sizeof(err->logid));
+            jwtrev_token_logid(&v->tok, err->logid, sizeof(err->logid));
         return rc;
     }
     *out = v;
@@ -357,7 +336,7 @@ jr_check_authn(request_rec *r)
     if (rc == 0)
         rc = find_token(r, dc, &tok, &len, &source);
     if (rc == 0 && (rc = jr_decide(r, site, tok, len, &v, &err)) != 0)
-        jr_logid_text(tok, len, &err);
+        jwtrev_text_logid(tok, len, &err);
     if (rc == 0) {
         r->user = apr_pstrdup(r->pool, v->tok.user);
         r->ap_auth_type = apr_pstrdup(r->pool, ap_auth_type(r));
@@ -371,11 +350,8 @@ jr_check_authn(request_rec *r)
 static int
 user_mismatch(jwtrev_error *err)
 {
-    err->code = JWTREV_ERR_USER_MISMATCH;
-    apr_cpystrn(err->detail,
-                "the Basic user name is not the token's user claim",
-                sizeof(err->detail));
-    return -JWTREV_ERR_USER_MISMATCH;
+    return jwtrev_fail(err, JWTREV_ERR_USER_MISMATCH,
+                       "the Basic user name is not the token's user claim");
 }
 
 /* AuthBasicProvider jwt: the password is the token. */
@@ -393,7 +369,7 @@ check_password(request_rec *r, const char *user, const char *password)
     rc = jr_site_get(dc, r->pool, &site, &err);
     if (rc == 0 &&
         (rc = jr_decide(r, site, password, strlen(password), &v, &err)) != 0)
-        jr_logid_text(password, strlen(password), &err);
+        jwtrev_text_logid(password, strlen(password), &err);
     if (rc == 0 && strcmp(user, v->tok.user) != 0)
         rc = user_mismatch(&err);
     if (rc == 0)

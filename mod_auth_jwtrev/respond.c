@@ -138,46 +138,6 @@ jr_status(request_rec *r, int rc)
     }
 }
 
-/* Hex of the first n bytes of h into buf after prefix. */
-static void
-hex_id(const char *prefix, const unsigned char *h, size_t n, char *buf,
-       size_t size)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t i, o = apr_cpystrn(buf, prefix, size) - buf;
-
-    for (i = 0; i < n && o + 2 < size; i++) {
-        buf[o++] = hex[h[i] >> 4];
-        buf[o++] = hex[h[i] & 15];
-    }
-    buf[o] = '\0';
-}
-
-void
-jr_logid(const jwtrev_token *t, char *buf, size_t size)
-{
-    size_t i, o;
-
-    if (t->jti == NULL) {
-        hex_id("sha256:", t->sighash, 8, buf, size);
-        return;
-    }
-    o = apr_cpystrn(buf, "jti=", size) - buf;
-    for (i = 0; t->jti[i] != '\0' && i < 48 && o + 1 < size; i++)
-        buf[o++] = apr_isgraph(t->jti[i]) ? t->jti[i] : '?';
-    buf[o] = '\0';
-}
-
-void
-jr_logid_text(const char *tok, size_t len, jwtrev_error *err)
-{
-    unsigned char h[32];
-
-    if (err->logid[0] != '\0' || jr_token_digest(tok, len, h) != 0)
-        return;
-    hex_id("token-sha256:", h, 8, err->logid, sizeof(err->logid));
-}
-
 void
 jr_log_result(request_rec *r, int rc, const jwtrev_error *err,
               const char *source, const jr_verified *v)
@@ -190,7 +150,7 @@ jr_log_result(request_rec *r, int rc, const jwtrev_error *err,
     if (rc == 0) {
         if (!APLOGrdebug(r))
             return;
-        jr_logid(&v->tok, buf, sizeof(buf));
+        jwtrev_token_logid(&v->tok, buf, sizeof(buf));
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "token from %s accepted for user %s (%s)", source,
                       v->tok.user, buf);

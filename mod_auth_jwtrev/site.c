@@ -61,14 +61,6 @@ jr_process_init(void)
     stores = apr_hash_make(sites_pool);
 }
 
-static int
-site_fail(jwtrev_error *err, int code, const char *detail)
-{
-    err->code = code;
-    apr_cpystrn(err->detail, detail, sizeof(err->detail));
-    return -code;
-}
-
 /* Every value that changes a decision, unambiguously joined. */
 static const char *
 site_id(const jr_dir_conf *dc, apr_pool_t *p)
@@ -116,7 +108,7 @@ jr_conf_build(const jr_dir_conf *dc, apr_pool_t *p, jwtrev_conf *c,
                                      APR_ARRAY_IDX(a, j, const char *), err);
         }
     }
-    c->require_user = 1; /* the user claim becomes REMOTE_USER */
+    c->require_user = JWTREV_USER_NAME; /* the claim becomes REMOTE_USER */
     return rc;
 }
 
@@ -199,12 +191,12 @@ jr_site_get(jr_dir_conf *dc, apr_pool_t *scratch, const jr_site **out,
     }
     pthread_rwlock_wrlock(&sites_lock);
     if (sites == NULL)
-        rc = site_fail(err, JWTREV_ERR_INTERNAL, "no process state");
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "no process state");
     else if ((site = apr_hash_get(sites, id, APR_HASH_KEY_STRING)) != NULL)
         *out = site; /* another thread built it meanwhile */
     else if (sites_count >= JR_SITES_MAX)
-        rc = site_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                       "too many distinct AuthJWT configurations");
+        rc = jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                         "too many distinct AuthJWT configurations");
     else if ((rc = site_build(dc, id, scratch, &site, err)) == 0) {
         apr_hash_set(sites, site->id, APR_HASH_KEY_STRING, site);
         sites_count++;

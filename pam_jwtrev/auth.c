@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -46,16 +47,17 @@ get_token(struct auth_call *a)
             return 0;
         }
         if (f & JWTREV_CONF_USE_FIRST_PASS)
-            return pjw_fail(&a->d.err, JWTREV_ERR_MALFORMED,
-                            "use_first_pass: no token from an earlier module");
+            return jwtrev_fail(
+                &a->d.err, JWTREV_ERR_MALFORMED,
+                "use_first_pass: no token from an earlier module");
     } else if (pam_set_item(a->pamh, PAM_AUTHTOK, NULL) != PAM_SUCCESS) {
-        return pjw_fail(&a->d.err, JWTREV_ERR_INTERNAL,
-                        "cannot reset PAM_AUTHTOK");
+        return jwtrev_fail(&a->d.err, JWTREV_ERR_INTERNAL,
+                           "cannot reset PAM_AUTHTOK");
     }
     rc = pam_get_authtok(a->pamh, PAM_AUTHTOK, &tok, NULL);
     if (rc != PAM_SUCCESS || tok == NULL)
-        return pjw_fail(&a->d.err, JWTREV_ERR_MALFORMED, "no token: %s",
-                        pam_strerror(a->pamh, rc));
+        return jwtrev_fail(&a->d.err, JWTREV_ERR_MALFORMED, "no token: %s",
+                           pam_strerror(a->pamh, rc));
     a->token = tok;
     return 0;
 }
@@ -79,7 +81,16 @@ get_user(struct auth_call *a)
     if (pam_get_user(a->pamh, &user, NULL) != PAM_SUCCESS)
         user = NULL;
     a->d.user = user;
-    return pjw_user_name_check(user, &a->d.err);
+    /* The name the token must match, judged before a token is asked for
+     * by the rule the token's claim will meet: no claim could match. */
+    if (jwtrev_user_check(user, JWTREV_USER_LOGIN, &a->d.err) != 0) {
+        char why[JWTREV_DETAIL_MAX];
+
+        snprintf(why, sizeof(why), "%s", a->d.err.detail);
+        return jwtrev_fail(&a->d.err, JWTREV_ERR_USER_MISMATCH, "PAM user: %s",
+                           why);
+    }
+    return 0;
 }
 
 /* The clock is read after the prompt: the user may have taken a while. */
@@ -93,8 +104,10 @@ verify_token(struct auth_call *a)
     a->d.token_len = len;
     rc =
         jwtrev_verify(a->pol, a->kr, a->token, len, now, 0, &a->tok, &a->d.err);
-    if (rc < 0)
+    if (rc < 0) {
+        jwtrev_text_logid(a->token, len, &a->d.err);
         return rc;
+    }
     a->d.tok = &a->tok;
     rc = pjw_user_match(&a->conf, &a->tok, a->d.user, &a->d.err);
     if (rc == 0 && a->conf.db != NULL)

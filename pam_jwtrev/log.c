@@ -40,20 +40,6 @@ pjw_pam_code(int rc, int on_db_error)
     }
 }
 
-int
-pjw_fail(jwtrev_error *err, int code, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err != NULL) {
-        err->code = code;
-        va_start(ap, fmt);
-        vsnprintf(err->detail, sizeof(err->detail), fmt, ap);
-        va_end(ap);
-    }
-    return -code;
-}
-
 const char *
 pjw_transport_limit(size_t len)
 {
@@ -103,25 +89,12 @@ pjw_log_escape(char *dst, size_t n, const char *src)
 static void
 format_logid(const struct pjw_decision *d, char *dst, size_t n)
 {
-    char raw[JWTREV_LOGID_MAX];
-    size_t i;
-
-    if (d->err.logid[0] != '\0') {
-        pjw_log_escape(dst, n, d->err.logid);
-        return;
-    }
-    if (d->tok == NULL) {
+    if (d->err.logid[0] != '\0')
+        snprintf(dst, n, "%s", d->err.logid);
+    else if (d->tok != NULL)
+        jwtrev_token_logid(d->tok, dst, n);
+    else
         snprintf(dst, n, "-");
-        return;
-    }
-    if (d->tok->jti != NULL) {
-        snprintf(raw, sizeof(raw), "jti=%s", d->tok->jti);
-    } else {
-        memcpy(raw, "sha256:", 7);
-        for (i = 0; i < 8; i++)
-            snprintf(raw + 7 + 2 * i, 3, "%02x", d->tok->sighash[i]);
-    }
-    pjw_log_escape(dst, n, raw);
 }
 
 static const char *

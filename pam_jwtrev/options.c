@@ -22,7 +22,8 @@ apply_word(jwtrev_conf *c, const char *word, jwtrev_error *err)
     if (strncmp(word, CONFIG_PREFIX, plen) != 0)
         return jwtrev_conf_set_word(c, word, err);
     if (word[plen] == '\0')
-        return pjw_fail(err, JWTREV_ERR_CONFIG_ERROR, "config= needs a file");
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "config= needs a file");
     /* Only root may say how tokens are judged: STRICT checks the owner. */
     return jwtrev_conf_load_file(c, word + plen, JWTREV_CONF_FILE_STRICT, err);
 }
@@ -30,7 +31,7 @@ apply_word(jwtrev_conf *c, const char *word, jwtrev_error *err)
 static int
 config_fail(jwtrev_error *err, const char *msg)
 {
-    return pjw_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s", msg);
+    return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s", msg);
 }
 
 /* The claim becomes part of an environment variable name. */
@@ -64,7 +65,7 @@ apply_pam_rules(pam_handle_t *pamh, jwtrev_conf *c, jwtrev_error *err)
         if (!claim_name_ok(c->export_claims.v[i]))
             return config_fail(err, "export_claims: a claim name must be "
                                     "1 to 64 of A-Z a-z 0-9 _");
-    c->require_user = 1;
+    c->require_user = JWTREV_USER_LOGIN;
     if (!(c->flags & JWTREV_CONF_AUD_FROM_SERVICE))
         return 0;
     if (c->audiences.n > 0)

@@ -75,25 +75,12 @@ void pjw_log_decision(pam_handle_t *pamh, const struct pjw_decision *d,
 const char *pjw_transport_limit(size_t len);
 
 /*
- * Fill err (when not NULL) with code and a detail, return -code: the
- * module's counterpart of the library's error reporting.
- */
-int pjw_fail(jwtrev_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/*
  * Copy src into dst (size n > 0) for a log line: bytes outside printable
  * ASCII, '"' and '\\' become \xNN; cut with "..." when too long.
  */
 void pjw_log_escape(char *dst, size_t n, const char *src);
 
 /* ---- user.c -------------------------------------------------------------- */
-
-/*
- * 0 when name may be matched against a token: not empty, no control
- * character, no '/', no leading '-'; else -JWTREV_ERR_USER_MISMATCH.
- */
-int pjw_user_name_check(const char *name, jwtrev_error *err);
 
 /*
  * 0 when the verified token's user claim equals user byte for byte (and

@@ -92,11 +92,11 @@ pjw_state_save(pam_handle_t *pamh, const jwtrev_conf *c, const jwtrev_token *t,
     struct pjw_state *s = state_new(c, t, user);
 
     if (s == NULL)
-        return pjw_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     /* On success PAM owns s and frees it through state_cleanup. */
     if (pam_set_data(pamh, PJW_DATA_NAME, s, state_cleanup) != PAM_SUCCESS) {
         state_free(s);
-        return pjw_fail(err, JWTREV_ERR_INTERNAL, "pam_set_data failed");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "pam_set_data failed");
     }
     return 0;
 }
@@ -123,8 +123,8 @@ pjw_state_recheck(pam_handle_t *pamh, const char *user, int64_t now,
     *view = s->view;
     /* The application may have changed PAM_USER since auth. */
     if (user == NULL || strcmp(user, s->user) != 0)
-        return pjw_fail(err, JWTREV_ERR_USER_MISMATCH,
-                        "PAM_USER changed since authentication");
+        return jwtrev_fail(err, JWTREV_ERR_USER_MISMATCH,
+                           "PAM_USER changed since authentication");
     /* Expiry only: auth already judged the maximum age. */
     if ((rc = jwtrev_token_recheck_time(view, s->leeway, -1, now, err)) != 0)
         return rc;

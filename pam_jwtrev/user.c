@@ -15,28 +15,6 @@
 #define ENV_PREFIX "JWT_CLAIM_"
 
 int
-pjw_user_name_check(const char *name, jwtrev_error *err)
-{
-    const unsigned char *p;
-
-    if (name == NULL || *name == '\0')
-        return pjw_fail(err, JWTREV_ERR_USER_MISMATCH, "no user name");
-    /* A leading '-' reads as an option to the tools that get the name. */
-    if (*name == '-')
-        return pjw_fail(err, JWTREV_ERR_USER_MISMATCH,
-                        "user name refused: leading '-'");
-    for (p = (const unsigned char *)name; *p != '\0'; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            return pjw_fail(err, JWTREV_ERR_USER_MISMATCH,
-                            "user name refused: control character");
-        if (*p == '/')
-            return pjw_fail(err, JWTREV_ERR_USER_MISMATCH,
-                            "user name refused: '/'");
-    }
-    return 0;
-}
-
-int
 pjw_user_match(const jwtrev_conf *c, const jwtrev_token *t, const char *user,
                jwtrev_error *err)
 {
@@ -52,8 +30,8 @@ pjw_user_match(const jwtrev_conf *c, const jwtrev_token *t, const char *user,
      */
     if (v == NULL || !json_is_string(v) || t->user == NULL ||
         json_string_length(v) != strlen(user) || strcmp(t->user, user) != 0)
-        return pjw_fail(err, JWTREV_ERR_USER_MISMATCH,
-                        "the token's %s claim is not the PAM user", claim);
+        return jwtrev_fail(err, JWTREV_ERR_USER_MISMATCH,
+                           "the token's %s claim is not the PAM user", claim);
     return 0;
 }
 
@@ -66,19 +44,19 @@ put_env(pam_handle_t *pamh, const char *name, const char *text,
     int rc = 0, prc;
 
     if (asprintf(&var, ENV_PREFIX "%s", name) < 0)
-        return pjw_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     /* Remove only what is set: libpam logs an error for an unset name. */
     if (text == NULL && pam_getenv(pamh, var) == NULL)
         goto done;
     if (text != NULL && asprintf(&entry, "%s=%s", var, text) < 0) {
         entry = NULL;
-        rc = pjw_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
         goto done;
     }
     prc = pam_putenv(pamh, entry != NULL ? entry : var);
     if (prc != PAM_SUCCESS)
-        rc = pjw_fail(err, JWTREV_ERR_INTERNAL, "pam_putenv: %s",
-                      pam_strerror(pamh, prc));
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "pam_putenv: %s",
+                         pam_strerror(pamh, prc));
 done:
     free(entry);
     free(var);
@@ -105,16 +83,16 @@ claim_env_text(const jwtrev_conf *c, const jwtrev_token *t, const char *name,
         return 0;
     rc = jwtrev_claim_text(v, cap, &text, err);
     if (rc == -JWTREV_ERR_BAD_CLAIMS)
-        return pjw_fail(err, JWTREV_ERR_BAD_CLAIMS,
-                        "claim %s cannot be exported: control characters",
-                        name);
+        return jwtrev_fail(err, JWTREV_ERR_BAD_CLAIMS,
+                           "claim %s cannot be exported: control characters",
+                           name);
     if (rc < 0)
         return rc;
     /* A cut value (at most 3 bytes short of cap, on UTF-8) is refused. */
     if (strlen(text) + 4 > cap) {
         free(text);
-        return pjw_fail(err, JWTREV_ERR_BAD_CLAIMS,
-                        "claim %s cannot be exported: too long", name);
+        return jwtrev_fail(err, JWTREV_ERR_BAD_CLAIMS,
+                           "claim %s cannot be exported: too long", name);
     }
     *out = text;
     return 0;
@@ -132,7 +110,7 @@ pjw_export_claims(pam_handle_t *pamh, const jwtrev_conf *c,
         return 0;
     texts = calloc(n, sizeof(*texts));
     if (texts == NULL)
-        return pjw_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     /* Judge every value first: a refused login exports nothing. */
     for (i = 0; i < n && rc == 0; i++)
         rc = claim_env_text(c, t, c->export_claims.v[i], &texts[i], err);

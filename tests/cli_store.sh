@@ -48,7 +48,8 @@ mk jti --iss $ISS --sub alice --jti id-1 &&
 ok $? "tokens signed"
 
 # The same token with its ECDSA s replaced by n - s: another valid
-# signature of the same signing input (SECURITY 21 accepts high-S).
+# signature of the same signing input (docs/security-checklist.md 21
+# accepts high-S).
 $PY - "$tmp/t.nojti" "$tmp/t.highs" <<'EOF'
 import base64, sys
 n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
@@ -154,6 +155,23 @@ is "$rc" 0 "and revokes nothing"
 run J revoke --key "$tmp/k.pub" --leeway 0 <"$tmp/t.other"
 case $out in *'until=2023-11-14T23:13:20Z'*) r=0 ;; *) r=1 ;; esac
 is "$rc:$r" "0:0" "revoke --key with the right key, --leeway 0"
+
+# A fractional exp: revoke reads it as the verifier does (rounded up), so
+# the entry lasts as long as the token can be accepted: exp 1000.5 with
+# leeway 60 is accepted until 1061, and revoked until then too.
+mk frac --now 900 --claims '{"sub":"frac","jti":"id-frac","exp":1000.5}'
+run "$JWTREV" verify --key "$tmp/k.pub" --now 1060 <"$tmp/t.frac"
+is "$rc" 0 "a token with exp 1000.5 is accepted at 1060 (leeway 60)"
+F=$tmp/frac-store
+"$JWTREV" --db "$F" init >/dev/null
+run "$JWTREV" --db "$F" revoke <"$tmp/t.frac"
+case $out in *'until=1970-01-01T00:17:41Z'*) r=0 ;; *) r=1 ;; esac
+is "$rc:$r" "0:0" "revoke: its entry lasts until 1061 (exp rounded up + 60)"
+run "$JWTREV" verify --key "$tmp/k.pub" --db "$F" --now 1060 <"$tmp/t.frac"
+is "$rc:$(echo "$err" | cut -d: -f1-2)" "1:rejected: revoked" \
+    "revoked at 1060, the last second it would be accepted"
+run "$JWTREV" --db "$F" status --now 1060 <"$tmp/t.frac"
+is "$rc" 1 "status agrees at 1060"
 
 for bad in "garbage" "a.b" "e30.e30.AAAA x" ""; do
     run J revoke "$bad"

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "jwtrevp.h"
+#include "jose/josep.h"
 
 static int
 json_ref_depth(const json_t *v)

@@ -9,7 +9,7 @@
 
 #include <openssl/evp.h>
 
-#include "jwtrevp.h"
+#include "jose/josep.h"
 
 /* The time the fixture's tokens are judged at, and a claim set valid then. */
 #define FIX_NOW 1700000000

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "storep.h"
+#include "store/storep.h"
 #include "tap.h"
 
 static char st_root[64];

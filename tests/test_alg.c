@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "keyp.h"
+#include "jose/keyp.h"
 #include "tap.h"
 
 static const char *const names[JWTREV_ALG_COUNT] = {

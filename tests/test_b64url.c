@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jwtrevp.h"
+#include "jose/josep.h"
 #include "tap.h"
 
 struct dec_case {

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "jwtrevp.h"
+#include "jose/josep.h"
 #include "tap.h"
 
 #define MAXW 4

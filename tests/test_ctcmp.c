@@ -18,7 +18,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#include "keyp.h"
+#include "jose/keyp.h"
 #include "tap.h"
 
 static size_t ct_calls, ct_last_len;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "json_ref.h"
-#include "jwtrevp.h"
+#include "jose/josep.h"
 #include "tap.h"
 
 struct json_case {

@@ -150,6 +150,132 @@ test_logid(void)
     free(tok);
 }
 
+/*
+ * The unverified view for jwtrev revoke and status: the verifier's own
+ * steps, so the same bytes are refused for the same reasons and the
+ * claims read the same (exp rounded up, iat down).
+ */
+static void
+test_parse_unverified(void)
+{
+    static const struct {
+        const char *what, *tok;
+        int want;
+    } bad[] = {
+        {"garbage", "garbage", -JWTREV_ERR_MALFORMED},
+        {"two segments", "eyJhbGciOiJub25lIn0.e30", -JWTREV_ERR_MALFORMED},
+        {"four segments", "e30.e30.AA.AA", -JWTREV_ERR_MALFORMED},
+        {"empty signature", "e30.e30.", -JWTREV_ERR_MALFORMED},
+        {"whitespace", "e30.e30 .AAAA", -JWTREV_ERR_MALFORMED},
+        {"padding", "e30=.e30.AAAA", -JWTREV_ERR_MALFORMED},
+        {"non-canonical bits", "e31.e30.AAAA", -JWTREV_ERR_MALFORMED},
+        {"header not an object", "W10.e30.AAAA", -JWTREV_ERR_MALFORMED},
+        {"payload not an object", "e30.W10.AAAA", -JWTREV_ERR_MALFORMED},
+    };
+    char want[80], *tok, *big;
+    jwtrev_token t;
+    jwtrev_error err;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ok(jwtrev_token_parse_unverified(bad[i].tok, strlen(bad[i].tok), &t,
+                                         &err) == bad[i].want,
+           "unverified view refuses %s", bad[i].what);
+    tok = tok_make("{\"alg\":\"ES256\",\"kid\":\"k\"}",
+                   "{\"iss\":\"i\",\"sub\":\"s\",\"jti\":\"j\",\"exp\":10.9,"
+                   "\"iat\":-1.5,\"nbf\":3.25}",
+                   strlen("{\"iss\":\"i\",\"sub\":\"s\",\"jti\":\"j\",\"exp\":"
+                          "10.9,\"iat\":-1.5,\"nbf\":3.25}"),
+                   NULL, "AAAA");
+    ok(jwtrev_token_parse_unverified(tok, strlen(tok), &t, &err) == 0,
+       "unverified view of a token");
+    ok(strcmp(t.kid, "k") == 0 && strcmp(t.iss, "i") == 0 &&
+           strcmp(t.sub, "s") == 0 && strcmp(t.jti, "j") == 0,
+       "kid, iss, sub, jti");
+    ok(t.has_exp && t.exp == 11 && t.has_iat && t.iat == -2 && t.has_nbf &&
+           t.nbf == 4,
+       "times as the verifier reads them: exp and nbf rounded up, iat down");
+    ok(strcmp(err.logid, "jti=j") == 0, "log id from the jti");
+    expected_logid(tok, want);
+    jwtrev_token_clear(&t);
+    free(tok);
+    tok = tok_make("{}", "{\"exp\":1}", 9, NULL, "AAAA");
+    ok(jwtrev_token_parse_unverified(tok, strlen(tok), &t, &err) == 0 &&
+           t.jti == NULL,
+       "no jti");
+    expected_logid(tok, want);
+    ok(strcmp(err.logid, want) == 0, "log id from the signing-input hash");
+    jwtrev_token_clear(&t);
+    free(tok);
+    static const struct {
+        const char *payload, *why;
+        int want;
+    } shapes[] = {
+        {"{\"iss\":5}", "iss a number", -JWTREV_ERR_BAD_CLAIMS},
+        {"{\"sub\":\"\"}", "an empty sub", -JWTREV_ERR_BAD_CLAIMS},
+        {"{\"exp\":\"soon\"}", "exp a string", -JWTREV_ERR_MALFORMED},
+        {"{\"iat\":1e300}", "iat beyond int64", -JWTREV_ERR_MALFORMED},
+    };
+    for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        tok = tok_make("{}", shapes[i].payload, strlen(shapes[i].payload), NULL,
+                       "AAAA");
+        ok(jwtrev_token_parse_unverified(tok, strlen(tok), &t, &err) ==
+               shapes[i].want,
+           "unverified view refuses %s as the verifier does", shapes[i].why);
+        free(tok);
+    }
+    tok = tok_make("{\"kid\":7}", "{}", 2, NULL, "AAAA");
+    ok(jwtrev_token_parse_unverified(tok, strlen(tok), &t, &err) ==
+           -JWTREV_ERR_BAD_HEADER,
+       "a kid that is not a string is bad_header, as in the verifier");
+    free(tok);
+    /* The verifier's size cap, not a looser one of its own. */
+    big = malloc(JWTREV_DEFAULT_MAX_TOKEN_LEN + 2);
+    memset(big, 'A', JWTREV_DEFAULT_MAX_TOKEN_LEN + 1);
+    memcpy(big, "e30.e30.", 8);
+    big[JWTREV_DEFAULT_MAX_TOKEN_LEN + 1] = '\0';
+    ok(jwtrev_token_parse_unverified(big, strlen(big), &t, &err) ==
+           -JWTREV_ERR_TOO_LARGE,
+       "a token over %d bytes is too_large", JWTREV_DEFAULT_MAX_TOKEN_LEN);
+    free(big);
+}
+
+/* The log id renderer every host uses, into buffers of any size. */
+static void
+test_logid_render(void)
+{
+    jwtrev_token t;
+    jwtrev_error err;
+    char buf[JWTREV_LOGID_MAX], small[8];
+
+    memset(&t, 0, sizeof(t));
+    t.jti = "a\"b\\c\nd\x80";
+    jwtrev_token_logid(&t, buf, sizeof(buf));
+    ok(strcmp(buf, "jti=a?b?c?d?") == 0, "quote, backslash, control, 8-bit: %s",
+       buf);
+    t.jti = "0123456789";
+    jwtrev_token_logid(&t, small, sizeof(small));
+    ok(strcmp(small, "jti=...") == 0, "a tiny buffer: cut with dots: %s",
+       small);
+    jwtrev_token_logid(&t, small, 5);
+    ok(strcmp(small, "jti=") == 0, "no room for a dot: %s", small);
+    t.jti = "abc";
+    jwtrev_token_logid(&t, small, sizeof(small));
+    ok(strcmp(small, "jti=abc") == 0, "an id that just fits is whole: %s",
+       small);
+    t.jti = NULL;
+    memset(t.sighash, 0xab, sizeof(t.sighash));
+    jwtrev_token_logid(&t, buf, sizeof(buf));
+    ok(strcmp(buf, "sha256:abababababababab") == 0, "hash id: %s", buf);
+    jwtrev_error_clear(&err);
+    jwtrev_text_logid("abc", 3, &err);
+    ok(strcmp(err.logid, "token-sha256:ba7816bf8f01cfea") == 0,
+       "a text's id is the SHA-256 of the whole text: %s", err.logid);
+    jwtrev_text_logid("other", 5, &err);
+    ok(strcmp(err.logid, "token-sha256:ba7816bf8f01cfea") == 0,
+       "an id already there is kept");
+}
+
 /* DESIGN.md 3: released strings keep their meaning and their spelling. */
 static void
 test_reasons(void)
@@ -294,6 +420,8 @@ main(void)
     test_token_fields();
     test_signature_only();
     test_logid();
+    test_logid_render();
+    test_parse_unverified();
     test_reasons();
     test_empty_ring();
     test_threads();

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "keyp.h"
+#include "jose/keyp.h"
 #include "tap.h"
 
 static char datadir[4096];

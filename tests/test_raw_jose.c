@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keyp.h"
+#include "jose/keyp.h"
 #include "tap.h"
 
 enum { VALID, INVALID, ACCEPTABLE, NEXPECT };

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jwtrevp.h"
+#include "jose/josep.h"
 #include "tap.h"
 
 /* Just before the RFC examples' exp of 1300819380. */

@@ -16,7 +16,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "keyp.h"
+#include "jose/keyp.h"
 #include "tap.h"
 
 static char datadir[4096];

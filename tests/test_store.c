@@ -1,8 +1,7 @@
 /*
  * test_store.c - the revocation store's writers and parts: entry checks,
- * the unverified token parser of the admin tool, the filter and its
- * hash, batches, the delta bound, init's modes, the writers' lock and
- * leftovers, and threads sharing one reader handle.
+ * the filter and its hash, batches, the delta bound, init's modes, the writers'
+ * lock and leftovers, and threads sharing one reader handle.
  */
 #include "config.h"
 
@@ -12,8 +11,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
-
-#include <openssl/evp.h>
 
 #include "store_testutil.h"
 
@@ -103,72 +100,6 @@ test_entry_check(void)
     e = st_entry(JWTREV_ENTRY_TOKEN, "", "j", -1, 0, NULL);
     ok(jwtrev_entry_check(&e, &err) == -JWTREV_ERR_CONFIG_ERROR,
        "refuses negative times");
-}
-
-/* A compact JWS of two JSON texts and a signature segment. */
-static char *
-make_jws(const char *hdr, const char *payload, const char *sig)
-{
-    size_t hl = strlen(hdr), pl = strlen(payload);
-    char *out = malloc(jwtrevp_b64url_enclen(hl) + jwtrevp_b64url_enclen(pl) +
-                       strlen(sig) + 3);
-
-    jwtrevp_b64url_encode((const unsigned char *)hdr, hl, out);
-    strcat(out, ".");
-    jwtrevp_b64url_encode((const unsigned char *)payload, pl,
-                          out + strlen(out));
-    strcat(out, ".");
-    strcat(out, sig);
-    return out;
-}
-
-static void
-test_parse_unverified(void)
-{
-    static const struct {
-        const char *what, *tok;
-        int want;
-    } bad[] = {
-        {"garbage", "garbage", -JWTREV_ERR_MALFORMED},
-        {"two segments", "eyJhbGciOiJub25lIn0.e30", -JWTREV_ERR_MALFORMED},
-        {"four segments", "e30.e30.AA.AA", -JWTREV_ERR_MALFORMED},
-        {"empty signature", "e30.e30.", -JWTREV_ERR_MALFORMED},
-        {"whitespace", "e30.e30 .AAAA", -JWTREV_ERR_MALFORMED},
-        {"padding", "e30=.e30.AAAA", -JWTREV_ERR_MALFORMED},
-        {"non-canonical bits", "e31.e30.AAAA", -JWTREV_ERR_MALFORMED},
-        {"header not an object", "W10.e30.AAAA", -JWTREV_ERR_MALFORMED},
-    };
-    jwtrev_token t;
-    jwtrev_error err;
-    unsigned char want[32];
-    char *tok, *dot;
-    size_t i;
-
-    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        ok(jwtrev_token_parse_unverified(bad[i].tok, strlen(bad[i].tok), &t,
-                                         &err) == bad[i].want,
-           "refuses %s", bad[i].what);
-    tok = make_jws("{\"alg\":\"ES256\",\"kid\":\"k\"}",
-                   "{\"iss\":\"i\",\"sub\":\"s\",\"jti\":\"j\",\"exp\":10.9,"
-                   "\"iat\":-1.5}",
-                   "AAAA");
-    ok(jwtrev_token_parse_unverified(tok, strlen(tok), &t, &err) == 0,
-       "parses a token");
-    dot = strrchr(tok, '.');
-    EVP_Digest(tok, (size_t)(dot - tok), want, NULL, EVP_sha256(), NULL);
-    ok(strcmp(t.kid, "k") == 0 && strcmp(t.iss, "i") == 0 &&
-           strcmp(t.sub, "s") == 0 && strcmp(t.jti, "j") == 0,
-       "kid, iss, sub, jti");
-    ok(t.has_exp && t.exp == 10 && t.has_iat && t.iat == -2 && !t.has_nbf,
-       "times floored");
-    ok(memcmp(t.sighash, want, 32) == 0, "sighash: SHA-256(header.payload)");
-    jwtrev_token_clear(&t);
-    free(tok);
-    tok = make_jws("{}", "{\"iss\":5}", "AAAA");
-    ok(jwtrev_token_parse_unverified(tok, strlen(tok), &t, &err) ==
-           -JWTREV_ERR_MALFORMED,
-       "refuses a claim of the wrong type");
-    free(tok);
 }
 
 static int
@@ -511,7 +442,6 @@ main(void)
     st_setup();
     test_siphash_and_filter();
     test_entry_check();
-    test_parse_unverified();
     test_batches();
     test_delta_bound();
     test_init_modes();

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "keyp.h"
+#include "jose/keyp.h"
 #include "tap.h"
 
 struct counts {

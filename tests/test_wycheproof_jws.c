@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jwtrevp.h"
+#include "jose/josep.h"
 #include "tap.h"
 
 #define NOW 1700000000

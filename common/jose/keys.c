@@ -42,8 +42,8 @@ jwtrevp_refuse(const jwtrevp_loadctx *lc, const char *fmt, ...)
     if (lc->index > 0)
         snprintf(where, sizeof(where), ": key %u", lc->index);
     ERR_clear_error();
-    return jwtrevp_fail(lc->err, JWTREV_ERR_CONFIG_ERROR, "%s%s: %s", lc->name,
-                        where, why);
+    return jwtrev_fail(lc->err, JWTREV_ERR_CONFIG_ERROR, "%s%s: %s", lc->name,
+                       where, why);
 }
 
 void
@@ -137,8 +137,8 @@ jwtrevp_keylist_add(jwtrevp_keylist *kl, jwtrevp_key *k, jwtrevp_keytype t,
     if (!JWTREV_ALGSET_HAS(lc->allowed, k->alg))
         goto done; /* not usable here; the file may still have others */
     if (jwtrevp_key_prepare(k) != 0 || keylist_reserve(kl, 1) != 0) {
-        rc = jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL,
-                          "%s: out of memory preparing a key", lc->name);
+        rc = jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL,
+                         "%s: out of memory preparing a key", lc->name);
         goto done;
     }
     keylist_move(kl, k);
@@ -254,7 +254,7 @@ ring_take(jwtrev_keyring *kr, jwtrevp_keylist *kl, const jwtrevp_loadctx *lc)
                                   kid_shown(k));
     }
     if (keylist_reserve(&kr->keys, kl->n) != 0)
-        return jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
     for (i = 0; i < kl->n; i++)
         keylist_move(&kr->keys, &kl->v[i]);
     kl->n = 0;
@@ -343,7 +343,7 @@ jwtrev_keyring_add_secret_file(jwtrev_keyring *kr, const char *path,
         goto done;
     if ((k.secret = OPENSSL_memdup(data, slen)) == NULL ||
         (kid != NULL && jwtrevp_key_set_kid(&k, kid, strlen(kid)) != 0)) {
-        rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
         goto done;
     }
     k.secret_len = slen;
@@ -368,14 +368,14 @@ jwtrev_keyring_load(const jwtrev_conf *c, jwtrev_keyring **out,
     int rc;
 
     if (jwtrev_keyring_new(c->algs, &kr) != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     for (i = 0, rc = 0; rc == 0 && i < c->keys.n; i++)
         rc = jwtrev_keyring_add_file(kr, c->keys.v[i], err);
     for (i = 0; rc == 0 && i < c->secrets.n; i++)
         rc = jwtrev_keyring_add_secret_file(kr, c->secrets.v[i], err);
     if (rc == 0 && kr->keys.n == 0)
-        rc = jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                          "no key configured (key= or secret=)");
+        rc = jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                         "no key configured (key= or secret=)");
     if (rc != 0) {
         jwtrev_keyring_free(kr);
         return rc;

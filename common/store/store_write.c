@@ -39,8 +39,8 @@ storep_random(unsigned char *buf, size_t len, jwtrev_error *err)
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "no random bytes: %s",
-                                strerror(errno));
+            return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "no random bytes: %s",
+                               strerror(errno));
         buf += n;
         len -= (size_t)n;
     }
@@ -59,10 +59,10 @@ storep_lock_wait(int fd, const char *dir, jwtrev_error *err)
         if (errno != EWOULDBLOCK && errno != EINTR)
             return storep_fail_errno(err, dir, "cannot lock the store", errno);
         if (waited >= LOCK_WAIT_MS)
-            return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                                "%s: another writer has held the store "
-                                "lock for %d s",
-                                dir, LOCK_WAIT_MS / 1000);
+            return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                               "%s: another writer has held the store "
+                               "lock for %d s",
+                               dir, LOCK_WAIT_MS / 1000);
         ts.tv_sec = 0;
         ts.tv_nsec = step * 1000000L;
         nanosleep(&ts, NULL);
@@ -127,10 +127,10 @@ open_in_dir(storep_txn *w, const char *name, int flags, int *fd,
     if (*fd >= 0)
         return 0;
     if (errno == ENOENT)
-        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                            "%s: missing (is the store initialised? see "
-                            "jwtrev init)",
-                            path);
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                           "%s: missing (is the store initialised? see "
+                           "jwtrev init)",
+                           path);
     return storep_fail_errno(err, path, "cannot open", errno);
 }
 
@@ -184,8 +184,8 @@ storep_txn_bump(storep_txn *w, jwtrev_error *err)
 
     if (pread(w->genfd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
         memcmp(buf, GEN_MAGIC, 8) != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                            "%s/gen: not a jwtrev generation file", w->dir);
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                           "%s/gen: not a jwtrev generation file", w->dir);
     memcpy(&gen, buf + 8, sizeof(gen));
     gen++;
     /* One aligned 8-byte store into the page readers map: the moment it

@@ -66,7 +66,7 @@ storep_out_begin(storep_txn *w, const char *name, const unsigned char *base_id,
     int rc;
 
     if (o == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     o->w = w;
     o->name = name;
     o->is_delta = strcmp(name, "delta.db") == 0;
@@ -78,7 +78,7 @@ storep_out_begin(storep_txn *w, const char *name, const unsigned char *base_id,
     memcpy(o->fmt.base_id, o->is_delta ? base_id : o->fmt.id, STOREP_ID_LEN);
     storep_hash_key(o->fmt.base_id, o->fmt.hkey);
     if (rc == 0 && storep_bloom_build_init(&o->bloom, n, o->fmt.base_id) != 0)
-        rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     if (rc == 0)
         rc = out_create(o, err);
     if (rc != 0) {
@@ -122,10 +122,10 @@ storep_out_add(storep_out *o, const storep_rec *r, jwtrev_error *err)
 
     if (storep_key_encode(&o->fmt, &r->e, k, &klen) != 0 ||
         (o->n > 0 && storep_bytes_cmp(o->last, o->last_len, k, klen) >= 0))
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL,
-                            "%s: entry out of order or issuer not in the "
-                            "table",
-                            o->name);
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL,
+                           "%s: entry out of order or issuer not in the "
+                           "table",
+                           o->name);
     memset(&dk, 0, sizeof(dk));
     memset(&dv, 0, sizeof(dv));
     dk.data = k;

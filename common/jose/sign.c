@@ -39,7 +39,7 @@ pem_private(const char *data, size_t len, const jwtrevp_loadctx *lc,
     EVP_PKEY *pk;
 
     if (bio == NULL)
-        return jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
     pk = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
     BIO_free(bio);
     if (pk != NULL) {
@@ -96,7 +96,7 @@ load_material(const char *data, size_t len, unsigned flags,
         jwtrevp_secret_trim(data, &len);
         rc = jwtrevp_secret_check((const unsigned char *)data, len, lc);
         if (rc == 0 && (k->secret = OPENSSL_memdup(data, len)) == NULL)
-            rc = jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+            rc = jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
         k->secret_len = len;
         return rc;
     }
@@ -152,7 +152,7 @@ jwtrev_signkey_load(const char *path, unsigned flags, int alg,
     int rc, jwk_alg;
 
     if (k == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     if ((rc = jwtrevp_read_file(path, JWTREVP_KEY_FILE_MAX, &data, &len,
                                 err)) != 0 ||
         (rc = load_material(data, len, flags, &lc, k, &type, &jwk_alg)) != 0 ||
@@ -167,7 +167,7 @@ jwtrev_signkey_load(const char *path, unsigned flags, int alg,
         goto done;
     }
     if (ai->md != NULL && (k->md = EVP_MD_fetch(NULL, ai->md, NULL)) == NULL) {
-        rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "no %s in OpenSSL", ai->md);
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "no %s in OpenSSL", ai->md);
         goto done;
     }
     if (k->pkey != NULL && !pairwise_ok(k)) {
@@ -283,10 +283,10 @@ signing_input(const jwtrev_signkey *k, const char *kid, const json_t *claims,
     int rc = -JWTREV_ERR_INTERNAL;
 
     if (hdr == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     if (kid != NULL && json_object_set_new(hdr, "kid", json_string(kid)) != 0) {
-        rc = jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                          "the kid is not valid UTF-8");
+        rc = jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                         "the kid is not valid UTF-8");
         goto done;
     }
     h = json_dumps(hdr, JSON_COMPACT);
@@ -294,7 +294,7 @@ signing_input(const jwtrev_signkey *k, const char *kid, const json_t *claims,
     if (h == NULL || p == NULL ||
         (*out = join_b64((unsigned char *)h, strlen(h), (unsigned char *)p,
                          strlen(p))) == NULL) {
-        rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
         goto done;
     }
     rc = 0;
@@ -315,18 +315,18 @@ jwtrev_sign(const jwtrev_signkey *k, const char *kid, const json_t *claims,
     int rc;
 
     if (!json_is_object(claims))
-        return jwtrevp_fail(err, JWTREV_ERR_BAD_CLAIMS,
-                            "the claims are not a JSON object");
+        return jwtrev_fail(err, JWTREV_ERR_BAD_CLAIMS,
+                           "the claims are not a JSON object");
     if ((rc = signing_input(k, kid, claims, &si, err)) != 0)
         return rc;
     si_len = strlen(si);
     if (sign_bytes(k, (unsigned char *)si, si_len, sig, &sig_len) != 0) {
-        rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "signing failed");
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "signing failed");
         goto done;
     }
     enc = jwtrevp_b64url_enclen(sig_len);
     if ((tok = malloc(si_len + 1 + enc + 1)) == NULL) { /* caller frees */
-        rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
         goto done;
     }
     memcpy(tok, si, si_len);

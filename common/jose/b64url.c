@@ -7,7 +7,7 @@
  */
 #include "config.h"
 
-#include "jwtrevp.h"
+#include "josep.h"
 
 /* 0..63 for the alphabet, 0xff for everything else. */
 /* clang-format off */

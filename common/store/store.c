@@ -27,7 +27,7 @@ storep_txn_load_changes(storep_txn *w, jwtrev_error *err)
     storep_cursor_close(&c);
     if (rc < 0)
         return rc == -JWTREV_ERR_INTERNAL
-                   ? jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory")
+                   ? jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory")
                    : rc;
     w->changes_loaded = 1;
     return 0;
@@ -44,7 +44,7 @@ write_delta(storep_txn *w, jwtrev_error *err)
     int rc;
 
     if (storep_iss_union(NULL, &w->changes, NULL, &iss, &n_iss) != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     rc = storep_out_begin(w, "delta.db", w->base->id, iss, n_iss, w->changes.n,
                           &o, err);
     for (i = 0; rc == 0 && i < w->changes.n; i++)
@@ -106,7 +106,7 @@ txn_put(storep_txn *w, const jwtrev_entry *e, jwtrev_error *err)
                  : rc == 1)
         nw.flags = STOREP_SHADOW;
     if (storep_set_upsert(&w->changes, &nw) != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     return publish_changes(w, err);
 }
 
@@ -132,7 +132,7 @@ txn_remove(storep_txn *w, const jwtrev_entry *key, int *removed,
         old.e.reason_len = 0;
         old.flags = STOREP_TOMBSTONE | STOREP_SHADOW;
         if (storep_set_upsert(&w->changes, &old) != 0)
-            return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+            return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     }
     *removed = 1;
     return publish_changes(w, err);
@@ -161,8 +161,8 @@ jwtrev_store_remove(const char *dir, const jwtrev_entry *key, int *removed,
     int found = 0, rc;
 
     if (jwtrev_entry_kind_name(key->kind) == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "unknown entry kind %d", (int)key->kind);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "unknown entry kind %d", (int)key->kind);
     rc = storep_txn_begin(dir, &w, err);
     if (rc != 0)
         return rc;
@@ -238,8 +238,8 @@ jwtrev_store_revoke_subject(const char *dir, const char *iss, const char *sub,
     const char *r = reason != NULL ? reason : "";
 
     if (sub == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "a subject revocation needs a subject");
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "a subject revocation needs a subject");
     memset(&e, 0, sizeof(e));
     e.kind = JWTREV_ENTRY_SUBJECT;
     e.iss = iss != NULL ? iss : "";

@@ -8,7 +8,9 @@
  *   1. shapes: exp, nbf, iat finite numbers within int64 (malformed);
  *      iss a string, sub a non-empty string, aud a string or a non-empty
  *      array of strings, jti a non-empty string, the user claim a
- *      non-empty string, each when present (bad_claims);
+ *      non-empty string, each when present (bad_claims); when the host
+ *      maps the user claim to a user, a name jwtrev_user_check accepts
+ *      (bad_claims);
  *   2. presence (missing_claim): the required claims (default exp), iat
  *      when a max age is set, the user claim when the host maps a user,
  *      iss when issuers are configured, aud when audiences are;
@@ -29,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jwtrevp.h"
+#include "josep.h"
 
 /* A time claim: whole seconds rounded down, and whether it had a fraction. */
 struct tclaim {
@@ -99,17 +101,17 @@ static int
 check_conf(const jwtrev_conf *c, jwtrev_error *err)
 {
     if (c->leeway < 0)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "leeway must not be negative");
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "leeway must not be negative");
     if (c->max_age < -1)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "max_age must not be negative");
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "max_age must not be negative");
     if (c->max_token_len == 0)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "the maximum token length must not be 0");
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "the maximum token length must not be 0");
     if ((c->algs & JWTREV_ALGSET_ALL) == 0 || (c->algs & ~JWTREV_ALGSET_ALL))
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "the algorithm list is empty or invalid");
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "the algorithm list is empty or invalid");
     return 0;
 }
 
@@ -140,19 +142,19 @@ jwtrev_policy_new(const jwtrev_conf *c, jwtrev_policy **out, jwtrev_error *err)
         return rc;
     p = calloc(1, sizeof(*p));
     if (p == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     p->algs = c->algs;
     p->max_token_len = c->max_token_len;
     p->leeway = c->leeway;
     p->max_age = c->max_age;
     p->require_user = c->require_user;
     if (copy_lists(p, c) != 0) {
-        rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
         goto fail;
     }
     p->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     if (p->sha256 == NULL) {
-        rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "OpenSSL has no SHA-256");
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "OpenSSL has no SHA-256");
         goto fail;
     }
     *out = p;
@@ -205,9 +207,8 @@ read_time(const json_t *claims, const char *name, int strict,
             out->sec--;
         out->frac = (double)out->sec != d;
     } else if (strict) {
-        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                            "claim %s is not a number in the int64 range",
-                            name);
+        return jwtrev_fail(err, JWTREV_ERR_MALFORMED,
+                           "claim %s is not a number in the int64 range", name);
     } else {
         return 0;
     }
@@ -230,9 +231,9 @@ read_string(const json_t *claims, const char *name, int nonempty, int strict,
     }
     if (!strict)
         return 0;
-    return jwtrevp_fail(err, JWTREV_ERR_BAD_CLAIMS,
-                        "claim %.64s is not a %sstring", name,
-                        nonempty ? "non-empty " : "");
+    return jwtrev_fail(err, JWTREV_ERR_BAD_CLAIMS,
+                       "claim %.64s is not a %sstring", name,
+                       nonempty ? "non-empty " : "");
 }
 
 static int
@@ -254,7 +255,7 @@ aud_shape_ok(const json_t *aud)
 }
 
 static int
-read_claims(const jwtrev_policy *p, const json_t *claims, int strict,
+read_claims(const json_t *claims, const char *user_claim, int strict,
             struct claimset *cs, jwtrev_error *err)
 {
     int rc;
@@ -265,16 +266,40 @@ read_claims(const jwtrev_policy *p, const json_t *claims, int strict,
         (rc = read_string(claims, "iss", 0, strict, &cs->iss, err)) != 0 ||
         (rc = read_string(claims, "sub", 1, strict, &cs->sub, err)) != 0 ||
         (rc = read_string(claims, "jti", 1, strict, &cs->jti, err)) != 0 ||
-        (rc = read_string(claims, p->user_claim, 1, strict, &cs->user, err)) !=
-            0)
+        (user_claim != NULL && (rc = read_string(claims, user_claim, 1, strict,
+                                                 &cs->user, err)) != 0))
         return rc;
     cs->aud = json_object_get(claims, "aud");
     if (cs->aud != NULL && !aud_shape_ok(cs->aud)) {
         if (strict)
-            return jwtrevp_fail(err, JWTREV_ERR_BAD_CLAIMS,
-                                "claim aud is not a string or a non-empty "
-                                "array of strings");
+            return jwtrev_fail(err, JWTREV_ERR_BAD_CLAIMS,
+                               "claim aud is not a string or a non-empty "
+                               "array of strings");
         cs->aud = NULL;
+    }
+    return 0;
+}
+
+/* ---- the user a host maps the token to --------------------------------- */
+
+int
+jwtrev_user_check(const char *name, int rule, jwtrev_error *err)
+{
+    const unsigned char *p;
+
+    if (name == NULL || *name == '\0')
+        return jwtrev_fail(err, JWTREV_ERR_BAD_CLAIMS, "no user name");
+    /* A leading '-' reads as an option to the tools that get the name. */
+    if (rule >= JWTREV_USER_LOGIN && *name == '-')
+        return jwtrev_fail(err, JWTREV_ERR_BAD_CLAIMS,
+                           "user name refused: leading '-'");
+    for (p = (const unsigned char *)name; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            return jwtrev_fail(err, JWTREV_ERR_BAD_CLAIMS,
+                               "user name refused: control character");
+        if (rule >= JWTREV_USER_LOGIN && *p == '/')
+            return jwtrev_fail(err, JWTREV_ERR_BAD_CLAIMS,
+                               "user name refused: '/'");
     }
     return 0;
 }
@@ -284,8 +309,8 @@ read_claims(const jwtrev_policy *p, const json_t *claims, int strict,
 static int
 missing(jwtrev_error *err, const char *name, const char *why)
 {
-    return jwtrevp_fail(err, JWTREV_ERR_MISSING_CLAIM, "missing claim %.64s%s",
-                        name, why);
+    return jwtrev_fail(err, JWTREV_ERR_MISSING_CLAIM, "missing claim %.64s%s",
+                       name, why);
 }
 
 static int
@@ -325,9 +350,9 @@ check_exp(int64_t exp, int64_t leeway, int64_t now, jwtrev_error *err)
 {
     if (sum_cmp(exp, leeway, now) > 0)
         return 0;
-    return jwtrevp_fail(err, JWTREV_ERR_EXPIRED,
-                        "expired at %lld, now %lld, leeway %lld",
-                        (long long)exp, (long long)now, (long long)leeway);
+    return jwtrev_fail(err, JWTREV_ERR_EXPIRED,
+                       "expired at %lld, now %lld, leeway %lld", (long long)exp,
+                       (long long)now, (long long)leeway);
 }
 
 /* SECURITY 26: with a maximum age, refused when iat < now - max_age -
@@ -341,11 +366,11 @@ check_age(int64_t iat, int64_t max_age, int64_t leeway, int64_t now,
     if (__builtin_add_overflow(max_age, leeway, &limit) ||
         sum_cmp(iat, limit, now) >= 0)
         return 0;
-    return jwtrevp_fail(err, JWTREV_ERR_TOO_OLD,
-                        "issued at %lld, older than %lld s (leeway %lld) at "
-                        "%lld",
-                        (long long)iat, (long long)max_age, (long long)leeway,
-                        (long long)now);
+    return jwtrev_fail(err, JWTREV_ERR_TOO_OLD,
+                       "issued at %lld, older than %lld s (leeway %lld) at "
+                       "%lld",
+                       (long long)iat, (long long)max_age, (long long)leeway,
+                       (long long)now);
 }
 
 static int
@@ -360,15 +385,15 @@ check_times(const jwtrev_policy *p, const struct claimset *cs, int64_t now,
         (rc = check_exp(cs->exp.sec + cs->exp.frac, p->leeway, now, err)) != 0)
         return rc;
     if (cs->nbf.has && sum_cmp(now, p->leeway, nbf_up) < 0)
-        return jwtrevp_fail(err, JWTREV_ERR_NOT_YET_VALID,
-                            "not valid before %lld, now %lld, leeway %lld",
-                            (long long)nbf_up, (long long)now,
-                            (long long)p->leeway);
+        return jwtrev_fail(err, JWTREV_ERR_NOT_YET_VALID,
+                           "not valid before %lld, now %lld, leeway %lld",
+                           (long long)nbf_up, (long long)now,
+                           (long long)p->leeway);
     if (cs->iat.has && sum_cmp(now, p->leeway, iat_up) < 0)
-        return jwtrevp_fail(err, JWTREV_ERR_ISSUED_IN_FUTURE,
-                            "issued at %lld, now %lld, leeway %lld",
-                            (long long)iat_up, (long long)now,
-                            (long long)p->leeway);
+        return jwtrev_fail(err, JWTREV_ERR_ISSUED_IN_FUTURE,
+                           "issued at %lld, now %lld, leeway %lld",
+                           (long long)iat_up, (long long)now,
+                           (long long)p->leeway);
     if (p->max_age >= 0)
         return check_age(cs->iat.sec, p->max_age, p->leeway, now, err);
     return 0;
@@ -383,14 +408,14 @@ jwtrev_token_recheck_time(const jwtrev_token *t, int64_t leeway,
     int rc;
 
     if (t == NULL || leeway < 0)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "bad arguments");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "bad arguments");
     if (t->has_exp && (rc = check_exp(t->exp, leeway, now, err)) != 0)
         return rc;
     if (max_age < 0)
         return 0;
     if (!t->has_iat)
-        return jwtrevp_fail(err, JWTREV_ERR_MISSING_CLAIM,
-                            "missing claim iat (a maximum age is set)");
+        return jwtrev_fail(err, JWTREV_ERR_MISSING_CLAIM,
+                           "missing claim iat (a maximum age is set)");
     return check_age(t->iat, max_age, leeway, now, err);
 }
 
@@ -430,13 +455,13 @@ check_parties(const jwtrev_policy *p, const struct claimset *cs,
               jwtrev_error *err)
 {
     if (p->issuers.n > 0 && !in_list(&p->issuers, cs->iss))
-        return jwtrevp_fail(err, JWTREV_ERR_BAD_ISSUER,
-                            "the issuer is not one of the %zu accepted",
-                            p->issuers.n);
+        return jwtrev_fail(err, JWTREV_ERR_BAD_ISSUER,
+                           "the issuer is not one of the %zu accepted",
+                           p->issuers.n);
     if (p->audiences.n > 0 && !aud_accepted(&p->audiences, cs->aud))
-        return jwtrevp_fail(err, JWTREV_ERR_BAD_AUDIENCE,
-                            "no audience is one of the %zu accepted",
-                            p->audiences.n);
+        return jwtrev_fail(err, JWTREV_ERR_BAD_AUDIENCE,
+                           "no audience is one of the %zu accepted",
+                           p->audiences.n);
     return 0;
 }
 
@@ -464,17 +489,33 @@ jwtrevp_claims_check(const jwtrev_policy *p, jwtrev_token *t, int64_t now,
     int rc;
 
     if (t->claims == NULL)
-        return strict ? jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                                     "the payload is not a JSON object")
+        return strict ? jwtrev_fail(err, JWTREV_ERR_MALFORMED,
+                                    "the payload is not a JSON object")
                       : 0;
-    if ((rc = read_claims(p, t->claims, strict, &cs, err)) != 0)
+    if ((rc = read_claims(t->claims, p->user_claim, strict, &cs, err)) != 0)
         return rc;
     fill_token(t, &cs);
     if (!strict)
         return 0;
-    if ((rc = check_present(p, t->claims, &cs, err)) != 0 ||
+    if ((p->require_user && cs.user != NULL &&
+         (rc = jwtrev_user_check(cs.user, p->require_user, err)) != 0) ||
+        (rc = check_present(p, t->claims, &cs, err)) != 0 ||
         (rc = check_times(p, &cs, now, err)) != 0 ||
         (rc = check_parties(p, &cs, err)) != 0)
         return rc;
+    return 0;
+}
+
+int
+jwtrevp_claims_read(const json_t *claims, const char *user_claim,
+                    jwtrev_token *t, jwtrev_error *err)
+{
+    struct claimset cs;
+    int rc;
+
+    memset(&cs, 0, sizeof(cs));
+    if ((rc = read_claims(claims, user_claim, 1, &cs, err)) != 0)
+        return rc;
+    fill_token(t, &cs);
     return 0;
 }

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jwtrevp.h"
+#include "josep.h"
 
 /*
  * 1 when a scalar claim value equals text: a string byte for byte, an

@@ -27,26 +27,26 @@ jwtrevp_read_file(const char *path, size_t max, char **out, size_t *len,
     int rc;
 
     if ((f = fopen(path, "rb")) == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s: cannot open: %m",
-                            path);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s: cannot open: %m",
+                           path);
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                          "%s: not a regular file", path);
+        rc = jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR, "%s: not a regular file",
+                         path);
         goto done;
     }
     if ((size_t)st.st_size > max) {
-        rc = jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                          "%s: larger than %zu bytes", path, max);
+        rc = jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                         "%s: larger than %zu bytes", path, max);
         goto done;
     }
     if ((buf = OPENSSL_malloc((size_t)st.st_size + 1)) == NULL) {
-        rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
         goto done;
     }
     got = fread(buf, 1, (size_t)st.st_size, f);
     if (ferror(f) || got != (size_t)st.st_size) {
-        rc = jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                          "%s: read error or file changed while read", path);
+        rc = jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                         "%s: read error or file changed while read", path);
         goto done;
     }
     buf[got] = '\0';
@@ -73,14 +73,14 @@ jwtrevp_split_kid(const char *path, char **kid, const char **file,
     if (hash == NULL || stat(path, &st) == 0)
         return 0;
     if (hash == path)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "%s: empty kid before '#'", path);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "%s: empty kid before '#'", path);
     if ((size_t)(hash - path) > JWTREVP_KID_MAX)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "%s: kid longer than %d bytes", path,
-                            JWTREVP_KID_MAX);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "%s: kid longer than %d bytes", path,
+                           JWTREVP_KID_MAX);
     if ((*kid = OPENSSL_strndup(path, (size_t)(hash - path))) == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     *file = hash + 1;
     return 0;
 }

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jwtrevp.h"
+#include "josep.h"
 
 struct parser {
     const unsigned char *p, *end;

@@ -11,6 +11,11 @@
  * decoder is what checks the token's bytes; the three segments are
  * decoded into one buffer, the signing input is hashed once, and each
  * JSON text is parsed once.
+ *
+ * The administrator's unverified view of a token (jwtrev revoke, status)
+ * runs the same steps less the key, the signature and the judgement of
+ * the claims, so that both readers share every rule of the bytes, the
+ * size cap, the kid and the claim shapes (exp rounded up, iat down).
  */
 #include "config.h"
 
@@ -19,7 +24,7 @@
 
 #include <openssl/err.h>
 
-#include "jwtrevp.h"
+#include "josep.h"
 
 /* RFC 7515 allows any kid; ours are file names or short ids. */
 #define KID_MAX 256
@@ -62,17 +67,16 @@ bad_segment(const char *seg, size_t len, const char *name, jwtrev_error *err)
         ;
     ch = i < len ? (unsigned char)seg[i] : 0;
     if (i == len)
-        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                            "the %s is not canonical base64url", name);
+        return jwtrev_fail(err, JWTREV_ERR_MALFORMED,
+                           "the %s is not canonical base64url", name);
     if (ch <= ' ' || ch == 0x7f)
-        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                            "whitespace or a control character in the %s",
-                            name);
+        return jwtrev_fail(err, JWTREV_ERR_MALFORMED,
+                           "whitespace or a control character in the %s", name);
     if (ch == '=')
-        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                            "base64 padding in the %s", name);
-    return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                        "a character outside base64url in the %s", name);
+        return jwtrev_fail(err, JWTREV_ERR_MALFORMED,
+                           "base64 padding in the %s", name);
+    return jwtrev_fail(err, JWTREV_ERR_MALFORMED,
+                       "a character outside base64url in the %s", name);
 }
 
 static int
@@ -83,13 +87,13 @@ bad_split(const char *token, size_t len, jwtrev_error *err)
     for (i = 0; i < len; i++)
         dots += token[i] == '.';
     if (len > 0 && token[0] == '{')
-        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                            "JWS JSON serialization is not accepted");
+        return jwtrev_fail(err, JWTREV_ERR_MALFORMED,
+                           "JWS JSON serialization is not accepted");
     if (dots == 4)
-        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                            "JWE (five segments) is not accepted");
-    return jwtrevp_fail(err, JWTREV_ERR_MALFORMED, "%zu segment%s, not three",
-                        dots + 1, dots == 0 ? "" : "s");
+        return jwtrev_fail(err, JWTREV_ERR_MALFORMED,
+                           "JWE (five segments) is not accepted");
+    return jwtrev_fail(err, JWTREV_ERR_MALFORMED, "%zu segment%s, not three",
+                       dots + 1, dots == 0 ? "" : "s");
 }
 
 /*
@@ -104,8 +108,8 @@ split(const char *token, size_t len, size_t max, struct segments *sg,
     const char *end = token + len, *d1, *d2 = NULL;
 
     if (len > max)
-        return jwtrevp_fail(err, JWTREV_ERR_TOO_LARGE,
-                            "%zu bytes, more than %zu", len, max);
+        return jwtrev_fail(err, JWTREV_ERR_TOO_LARGE,
+                           "%zu bytes, more than %zu", len, max);
     d1 = memchr(token, '.', len);
     if (d1 != NULL)
         d2 = memchr(d1 + 1, '.', (size_t)(end - d1 - 1));
@@ -118,8 +122,8 @@ split(const char *token, size_t len, size_t max, struct segments *sg,
     sg->s[2] = d2 + 1;
     sg->len[2] = (size_t)(end - d2 - 1);
     if (sg->len[0] == 0 || sg->len[2] == 0)
-        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED, "empty %s segment",
-                            sg->len[0] == 0 ? "header" : "signature");
+        return jwtrev_fail(err, JWTREV_ERR_MALFORMED, "empty %s segment",
+                           sg->len[0] == 0 ? "header" : "signature");
     return 0;
 }
 
@@ -137,7 +141,7 @@ decode(const struct segments *sg, jwtrev_token *t, struct decoded *d,
         cap[i] = jwtrevp_b64url_declen(sg->len[i]);
     buf = malloc(cap[1] + 1 + cap[0] + cap[2]);
     if (buf == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     dst[1] = buf;
     dst[0] = buf + cap[1] + 1;
     dst[2] = dst[0] + cap[0];
@@ -157,46 +161,72 @@ decode(const struct segments *sg, jwtrev_token *t, struct decoded *d,
     return 0;
 }
 
-/* err->logid = "sha256:" and 16 hex digits of the signing-input hash. */
+/* ---- log ids ------------------------------------------------------------ */
+
+/* prefix and the hex of the first n bytes of h into buf, cut to size. */
 static void
-logid_hash(jwtrev_error *err, const unsigned char *h)
+hex_id(const char *prefix, const unsigned char *h, size_t n, char *buf,
+       size_t size)
 {
     static const char hex[] = "0123456789abcdef";
-    char *o;
-    int i;
+    size_t i, o;
 
-    if (err == NULL)
+    if (size == 0)
         return;
-    memcpy(err->logid, "sha256:", 7);
-    o = err->logid + 7;
-    for (i = 0; i < 8; i++) {
-        *o++ = hex[h[i] >> 4];
-        *o++ = hex[h[i] & 15];
+    for (o = 0; prefix[o] != '\0' && o + 1 < size; o++)
+        buf[o] = prefix[o];
+    for (i = 0; i < n && o + 2 < size; i++) {
+        buf[o++] = hex[h[i] >> 4];
+        buf[o++] = hex[h[i] & 15];
     }
-    *o = '\0';
+    buf[o] = '\0';
 }
 
-/* err->logid = "jti=" and the jti, printable ASCII only, capped. */
-static void
-logid_jti(jwtrev_error *err, const char *jti)
+void
+jwtrev_token_logid(const jwtrev_token *t, char *buf, size_t size)
 {
-    size_t i, max = JWTREV_LOGID_MAX - 8;
-    char *o;
+    size_t o, i, n, room;
 
-    if (err == NULL)
+    if (size == 0)
         return;
-    memcpy(err->logid, "jti=", 4);
-    o = err->logid + 4;
-    for (i = 0; jti[i] != '\0' && i < max; i++) {
-        unsigned char ch = (unsigned char)jti[i];
-        *o++ = ch > ' ' && ch < 0x7f && ch != '"' && ch != '\\' ? ch : '?';
+    if (t->jti == NULL) {
+        hex_id("sha256:", t->sighash, 8, buf, size);
+        return;
     }
-    if (jti[i] != '\0') {
-        memcpy(o, "...", 3);
-        o += 3;
+    hex_id("jti=", NULL, 0, buf, size);
+    o = strlen(buf);
+    n = strlen(t->jti);
+    room = size - 1 - o;
+    if (n > room) /* cut: keep room for "..." */
+        room = room > 3 ? room - 3 : 0;
+    for (i = 0; i < n && i < room; i++) {
+        unsigned char ch = (unsigned char)t->jti[i];
+
+        buf[o++] = ch > ' ' && ch < 0x7f && ch != '"' && ch != '\\' ? ch : '?';
     }
-    *o = '\0';
+    if (i < n) {
+        size_t dots = size - 1 - o < 3 ? size - 1 - o : 3;
+
+        memcpy(buf + o, "...", dots);
+        o += dots;
+    }
+    buf[o] = '\0';
 }
+
+void
+jwtrev_text_logid(const char *text, size_t len, jwtrev_error *err)
+{
+    unsigned char h[32];
+
+    if (err == NULL || err->logid[0] != '\0' ||
+        EVP_Digest(text, len, h, NULL, EVP_sha256(), NULL) != 1) {
+        ERR_clear_error();
+        return;
+    }
+    hex_id("token-sha256:", h, 8, err->logid, sizeof(err->logid));
+}
+
+/* ---- the header --------------------------------------------------------- */
 
 /* Collect the members the rules need in one pass over the header. */
 static void
@@ -237,16 +267,27 @@ check_alg(const jwtrev_policy *p, const json_t *alg, jwtrev_alg *out,
           jwtrev_error *err)
 {
     if (alg == NULL || !json_is_string(alg))
-        return jwtrevp_fail(err, JWTREV_ERR_BAD_HEADER,
-                            "alg is missing or not a string");
+        return jwtrev_fail(err, JWTREV_ERR_BAD_HEADER,
+                           "alg is missing or not a string");
     if (jwtrev_alg_from_name(json_string_value(alg), json_string_length(alg),
                              out) != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_UNSUPPORTED_ALG,
-                            "the token's alg is not a supported algorithm");
+        return jwtrev_fail(err, JWTREV_ERR_UNSUPPORTED_ALG,
+                           "the token's alg is not a supported algorithm");
     if (!JWTREV_ALGSET_HAS(p->algs, *out))
-        return jwtrevp_fail(err, JWTREV_ERR_ALG_NOT_ALLOWED,
-                            "%s is not in the allowed algorithms",
-                            jwtrev_alg_name(*out));
+        return jwtrev_fail(err, JWTREV_ERR_ALG_NOT_ALLOWED,
+                           "%s is not in the allowed algorithms",
+                           jwtrev_alg_name(*out));
+    return 0;
+}
+
+/* SECURITY 12: a kid is a string of at most KID_MAX bytes. */
+static int
+check_kid(const json_t *kid, jwtrev_error *err)
+{
+    if (kid != NULL &&
+        (!json_is_string(kid) || json_string_length(kid) > KID_MAX))
+        return jwtrev_fail(err, JWTREV_ERR_BAD_HEADER,
+                           "kid is not a string of at most %d bytes", KID_MAX);
     return 0;
 }
 
@@ -256,29 +297,27 @@ check_header_rules(const jwtrev_policy *p, const struct hdrview *v,
                    jwtrev_error *err)
 {
     if (v->crit != NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_CRIT_UNSUPPORTED,
-                            "crit: no header extension is supported");
+        return jwtrev_fail(err, JWTREV_ERR_CRIT_UNSUPPORTED,
+                           "crit: no header extension is supported");
     if (v->jwe != NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_BAD_HEADER,
-                            "a JWE header parameter in a JWS");
+        return jwtrev_fail(err, JWTREV_ERR_BAD_HEADER,
+                           "a JWE header parameter in a JWS");
     if (v->typ != NULL && !json_is_string(v->typ))
-        return jwtrevp_fail(err, JWTREV_ERR_BAD_HEADER, "typ is not a string");
+        return jwtrev_fail(err, JWTREV_ERR_BAD_HEADER, "typ is not a string");
     if (!jwtrevp_policy_typ_ok(p, v->typ ? json_string_value(v->typ) : NULL))
-        return jwtrevp_fail(err, JWTREV_ERR_TYP_NOT_ALLOWED,
-                            "the token's typ is not accepted");
+        return jwtrev_fail(err, JWTREV_ERR_TYP_NOT_ALLOWED,
+                           "the token's typ is not accepted");
     if (v->cty != NULL &&
         (!json_is_string(v->cty) ||
          jwtrevp_media_type_eq(json_string_value(v->cty), "JWT")))
-        return jwtrevp_fail(err, JWTREV_ERR_BAD_HEADER,
-                            "cty is not a string or names a nested JWT");
-    if (v->kid != NULL &&
-        (!json_is_string(v->kid) || json_string_length(v->kid) > KID_MAX))
-        return jwtrevp_fail(err, JWTREV_ERR_BAD_HEADER,
-                            "kid is not a string of at most %d bytes", KID_MAX);
+        return jwtrev_fail(err, JWTREV_ERR_BAD_HEADER,
+                           "cty is not a string or names a nested JWT");
+    if (check_kid(v->kid, err) != 0)
+        return -JWTREV_ERR_BAD_HEADER;
     /* Without crit, b64 (RFC 7797) may only repeat the default. */
     if (v->b64 != NULL && !json_is_true(v->b64))
-        return jwtrevp_fail(err, JWTREV_ERR_BAD_HEADER,
-                            "b64 other than true without crit");
+        return jwtrev_fail(err, JWTREV_ERR_BAD_HEADER,
+                           "b64 other than true without crit");
     return 0;
 }
 
@@ -287,20 +326,15 @@ check_header_rules(const jwtrev_policy *p, const struct hdrview *v,
  * come from the ring only (SECURITY 11).
  */
 static int
-parse_header(const jwtrev_policy *p, const struct decoded *d, jwtrev_token *t,
+check_header(const jwtrev_policy *p, const struct hdrview *v, jwtrev_token *t,
              jwtrev_error *err)
 {
-    struct hdrview v;
     int rc;
 
-    if (jwtrevp_json_parse_object(d->hdr, d->hdr_len, &t->header) != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                            "the header is not a strict JSON object");
-    view_header(t->header, &v);
-    if ((rc = check_alg(p, v.alg, &t->alg, err)) != 0 ||
-        (rc = check_header_rules(p, &v, err)) != 0)
+    if ((rc = check_alg(p, v->alg, &t->alg, err)) != 0 ||
+        (rc = check_header_rules(p, v, err)) != 0)
         return rc;
-    t->kid = v.kid != NULL ? json_string_value(v.kid) : NULL;
+    t->kid = v->kid != NULL ? json_string_value(v->kid) : NULL;
     return 0;
 }
 
@@ -319,8 +353,8 @@ verify_by_alg(const jwtrev_keyring *kr, jwtrev_alg alg,
          i++)
         rc = jwtrevp_sig_verify(k, msg, msg_len, d->sig, d->sig_len);
     if (i == 0)
-        return jwtrevp_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
-                            "no configured key for %s", jwtrev_alg_name(alg));
+        return jwtrev_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
+                           "no configured key for %s", jwtrev_alg_name(alg));
     return rc;
 }
 
@@ -334,13 +368,13 @@ verify_by_kid(const jwtrev_keyring *kr, const jwtrev_token *t,
     const jwtrevp_key *k = jwtrevp_keyring_by_kid(kr, t->kid, strlen(t->kid));
 
     if (k == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
-                            "no configured key has the token's kid");
+        return jwtrev_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
+                           "no configured key has the token's kid");
     if (k->alg != t->alg)
-        return jwtrevp_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
-                            "the key with the token's kid is bound to %s, "
-                            "not %s",
-                            jwtrev_alg_name(k->alg), jwtrev_alg_name(t->alg));
+        return jwtrev_fail(err, JWTREV_ERR_KEY_NOT_FOUND,
+                           "the key with the token's kid is bound to %s, "
+                           "not %s",
+                           jwtrev_alg_name(k->alg), jwtrev_alg_name(t->alg));
     return jwtrevp_sig_verify(k, msg, msg_len, d->sig, d->sig_len);
 }
 
@@ -361,13 +395,13 @@ check_signature(const jwtrev_keyring *kr, const jwtrev_token *t,
     if (rc == 0 || rc == -JWTREV_ERR_KEY_NOT_FOUND)
         return rc;
     if (rc == -JWTREV_ERR_INTERNAL)
-        return jwtrevp_fail(err, rc, "the signature check failed to run");
-    return jwtrevp_fail(err, JWTREV_ERR_BAD_SIGNATURE,
-                        "the signature does not verify with the %s key%s",
-                        jwtrev_alg_name(t->alg), t->kid ? "" : "s");
+        return jwtrev_fail(err, rc, "the signature check failed to run");
+    return jwtrev_fail(err, JWTREV_ERR_BAD_SIGNATURE,
+                       "the signature does not verify with the %s key%s",
+                       jwtrev_alg_name(t->alg), t->kid ? "" : "s");
 }
 
-/* Parse the verified payload; in signature-only mode it may be any bytes. */
+/* Parse the payload; in signature-only mode it may be any bytes. */
 static int
 parse_payload(jwtrev_token *t, unsigned flags, jwtrev_error *err)
 {
@@ -376,8 +410,47 @@ parse_payload(jwtrev_token *t, unsigned flags, jwtrev_error *err)
     t->claims = NULL;
     if (flags & JWTREV_VERIFY_SIGNATURE_ONLY)
         return 0;
-    return jwtrevp_fail(err, JWTREV_ERR_MALFORMED,
-                        "the payload is not a strict JSON object");
+    return jwtrev_fail(err, JWTREV_ERR_MALFORMED,
+                       "the payload is not a strict JSON object");
+}
+
+/*
+ * The steps every reading of a token starts with (SECURITY 1-6): the size
+ * cap, the split, the signing-input hash (and with it the log id), the
+ * strict base64url of all three segments, the header as a strict JSON
+ * object, and a view of the header members the rules look at.
+ */
+static int
+read_token(const char *token, size_t len, size_t max, const EVP_MD *sha256,
+           jwtrev_token *t, struct segments *sg, struct decoded *d,
+           struct hdrview *v, jwtrev_error *err)
+{
+    int rc;
+
+    if ((rc = split(token, len, max, sg, err)) != 0)
+        return rc;
+    if (EVP_Digest(token, sg->len[0] + 1 + sg->len[1], t->sighash, NULL, sha256,
+                   NULL) != 1) {
+        ERR_clear_error();
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "SHA-256 failed");
+    }
+    if (err != NULL)
+        jwtrev_token_logid(t, err->logid, sizeof(err->logid));
+    if ((rc = decode(sg, t, d, err)) != 0)
+        return rc;
+    if (jwtrevp_json_parse_object(d->hdr, d->hdr_len, &t->header) != 0)
+        return jwtrev_fail(err, JWTREV_ERR_MALFORMED,
+                           "the header is not a strict JSON object");
+    view_header(t->header, v);
+    return 0;
+}
+
+/* Once the claims are read, a jti names the token in the log. */
+static void
+logid_claims(const jwtrev_token *t, jwtrev_error *err)
+{
+    if (err != NULL && t->jti != NULL)
+        jwtrev_token_logid(t, err->logid, sizeof(err->logid));
 }
 
 void
@@ -399,31 +472,53 @@ jwtrev_verify(const jwtrev_policy *p, const jwtrev_keyring *kr,
     jwtrev_token t;
     struct segments sg;
     struct decoded d = {NULL, NULL, 0, 0};
+    struct hdrview v;
     int rc;
 
     memset(&t, 0, sizeof(t));
     jwtrev_error_clear(err);
     if (p == NULL || kr == NULL || (token == NULL && len > 0) || out == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "jwtrev_verify needs a policy, keys and a token");
-    if ((rc = split(token, len, p->max_token_len, &sg, err)) != 0)
-        return rc;
-    if (EVP_Digest(token, sg.len[0] + 1 + sg.len[1], t.sighash, NULL, p->sha256,
-                   NULL) != 1) {
-        ERR_clear_error();
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "SHA-256 failed");
-    }
-    logid_hash(err, t.sighash);
-    if ((rc = decode(&sg, &t, &d, err)) != 0 ||
-        (rc = parse_header(p, &d, &t, err)) != 0 ||
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "jwtrev_verify needs a policy, keys and a token");
+    if ((rc = read_token(token, len, p->max_token_len, p->sha256, &t, &sg, &d,
+                         &v, err)) != 0 ||
+        (rc = check_header(p, &v, &t, err)) != 0 ||
         (rc = check_signature(kr, &t, &sg, &d, err)) != 0 ||
         (rc = parse_payload(&t, flags, err)) != 0)
         goto fail;
     rc = jwtrevp_claims_check(p, &t, now, flags, err);
-    if (t.jti != NULL)
-        logid_jti(err, t.jti);
+    logid_claims(&t, err);
     if (rc != 0)
         goto fail;
+    *out = t;
+    return 0;
+fail:
+    jwtrev_token_clear(&t);
+    return rc;
+}
+
+int
+jwtrev_token_parse_unverified(const char *token, size_t len, jwtrev_token *out,
+                              jwtrev_error *err)
+{
+    jwtrev_token t;
+    struct segments sg;
+    struct decoded d = {NULL, NULL, 0, 0};
+    struct hdrview v;
+    int rc;
+
+    memset(&t, 0, sizeof(t));
+    jwtrev_error_clear(err);
+    if ((token == NULL && len > 0) || out == NULL)
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "bad arguments");
+    if ((rc = read_token(token, len, JWTREV_DEFAULT_MAX_TOKEN_LEN, EVP_sha256(),
+                         &t, &sg, &d, &v, err)) != 0 ||
+        (rc = check_kid(v.kid, err)) != 0 ||
+        (rc = parse_payload(&t, 0, err)) != 0 ||
+        (rc = jwtrevp_claims_read(t.claims, NULL, &t, err)) != 0)
+        goto fail;
+    t.kid = v.kid != NULL ? json_string_value(v.kid) : NULL;
+    logid_claims(&t, err);
     *out = t;
     return 0;
 fail:

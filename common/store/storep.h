@@ -33,7 +33,6 @@
 #include <db.h>
 
 #include "jwtrev_store.h"
-#include "jwtrevp.h"
 
 #define STOREP_VERSION 1 /* the one file format this code reads */
 #define STOREP_ID_LEN 16 /* random id of a file */

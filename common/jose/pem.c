@@ -71,7 +71,7 @@ pem_block(const char *name, const unsigned char *der, long len,
         goto done;
     if (lc->dflt_kid != NULL &&
         jwtrevp_key_set_kid(&k, lc->dflt_kid, strlen(lc->dflt_kid)) != 0) {
-        rc = jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+        rc = jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
         goto done;
     }
     rc = jwtrevp_keylist_add(kl, &k, t, -1, lc);
@@ -106,7 +106,7 @@ jwtrevp_pem_public(const char *data, size_t len, jwtrevp_keylist *kl,
     int rc = 0;
 
     if (len > INT_MAX || (bio = BIO_new_mem_buf(data, (int)len)) == NULL)
-        return jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
     for (i = 1; rc == 0; i++) {
         lc->index = blocks > 1 ? i : 0;
         if (!PEM_read_bio(bio, &name, &header, &der, &derlen)) {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "jwtrevp.h"
+#include "josep.h"
 
 /*
  * 1 when s holds a C0 control, DEL, or a C1 control (U+0080-U+009F, UTF-8
@@ -111,14 +111,14 @@ jwtrev_claim_text(const json_t *value, size_t cap, char **out,
     size_t len = 0;
 
     if (value == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_BAD_CLAIMS, "no claim value");
+        return jwtrev_fail(err, JWTREV_ERR_BAD_CLAIMS, "no claim value");
     s = render(value, &len);
     if (s == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     if (has_control(s, len)) {
         free(s);
-        return jwtrevp_fail(err, JWTREV_ERR_BAD_CLAIMS,
-                            "the claim holds control characters");
+        return jwtrev_fail(err, JWTREV_ERR_BAD_CLAIMS,
+                           "the claim holds control characters");
     }
     s[utf8_cut(s, len, cap)] = '\0';
     *out = s;

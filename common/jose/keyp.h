@@ -6,7 +6,7 @@
 #ifndef JWTREV_KEYP_H
 #define JWTREV_KEYP_H
 
-#include "jwtrevp.h"
+#include "josep.h"
 
 /* ---- algorithms (alg.c) -------------------------------------------------- */
 

@@ -137,10 +137,10 @@ make_files(storep_txn *w, jwtrev_error *err)
 
     if (!exists(w, "base.db")) {
         if (exists(w, "delta.db"))
-            return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                                "%s/base.db is missing but delta.db is "
-                                "there: restore the store from a dump",
-                                w->dir);
+            return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                               "%s/base.db is missing but delta.db is "
+                               "there: restore the store from a dump",
+                               w->dir);
         rc = storep_out_begin(w, "base.db", NULL, NULL, 0, 0, &o, err);
         if (rc == 0) {
             memcpy(id, storep_out_id(o), STOREP_ID_LEN);
@@ -170,8 +170,8 @@ jwtrev_store_init(const char *dir, long gid, unsigned flags, jwtrev_error *err)
     int rc;
 
     if ((flags & JWTREV_STORE_GROUP_WRITABLE) && gid < 0)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "a group-writable store needs a group");
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "a group-writable store needs a group");
     m.gid = gid < 0 ? (gid_t)-1 : (gid_t)gid;
     m.dir =
         gid < 0 ? 0700 : (flags & JWTREV_STORE_GROUP_WRITABLE ? 02770 : 02750);

@@ -93,35 +93,35 @@ jwtrev_entry_check(const jwtrev_entry *e, jwtrev_error *err)
     const char *kind = jwtrev_entry_kind_name(e->kind);
 
     if (kind == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "unknown entry kind %d", (int)e->kind);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "unknown entry kind %d", (int)e->kind);
     if (e->kind == JWTREV_ENTRY_HASH) {
         if (e->id_len != JWTREV_STORE_HASH_LEN)
-            return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                                "a hash entry needs a 32-byte SHA-256");
+            return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                               "a hash entry needs a 32-byte SHA-256");
     } else if (e->id_len == 0 || e->id_len > JWTREV_STORE_ID_MAX ||
                !text_ok(e->id, e->id_len)) {
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "a %s entry needs an id of 1 to %d bytes of "
-                            "UTF-8 text without control characters",
-                            kind, JWTREV_STORE_ID_MAX);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "a %s entry needs an id of 1 to %d bytes of "
+                           "UTF-8 text without control characters",
+                           kind, JWTREV_STORE_ID_MAX);
     }
     if (has_issuer(e->kind)
             ? e->iss_len > JWTREV_STORE_ID_MAX ||
                   !text_ok((const unsigned char *)e->iss, e->iss_len)
             : e->iss_len != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "bad issuer for a %s entry", kind);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "bad issuer for a %s entry", kind);
     if (e->reason_len > JWTREV_STORE_REASON_MAX ||
         !text_ok((const unsigned char *)e->reason, e->reason_len))
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "the reason must be at most %d bytes of UTF-8 "
-                            "text without control characters",
-                            JWTREV_STORE_REASON_MAX);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "the reason must be at most %d bytes of UTF-8 "
+                           "text without control characters",
+                           JWTREV_STORE_REASON_MAX);
     if (e->revoked_at < 0 || e->until < 0 || e->not_before < 0 ||
         (e->kind != JWTREV_ENTRY_SUBJECT && e->not_before != 0))
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "bad times for a %s entry", kind);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "bad times for a %s entry", kind);
     return 0;
 }
 

@@ -97,16 +97,16 @@ map_gen(const char *path, struct gen_map *out, jwtrev_error *err)
 
     if (fd < 0)
         return errno == ENOENT
-                   ? jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                                  "%s: missing (is the store initialised? "
-                                  "see jwtrev init)",
-                                  path)
+                   ? jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                                 "%s: missing (is the store initialised? "
+                                 "see jwtrev init)",
+                                 path)
                    : storep_fail_errno(err, path, "cannot open", errno);
     if (fstat(fd, &st) != 0)
         rc = storep_fail_errno(err, path, "cannot stat", errno);
     else if (!S_ISREG(st.st_mode) || st.st_size < GEN_LEN)
-        rc = jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                          "%s: not a jwtrev generation file", path);
+        rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                         "%s: not a jwtrev generation file", path);
     else
         rc = storep_check_mode(&st, path, err);
     map = rc == 0 ? mmap(NULL, GEN_LEN, PROT_READ, MAP_SHARED, fd, 0) : NULL;
@@ -117,8 +117,8 @@ map_gen(const char *path, struct gen_map *out, jwtrev_error *err)
         return storep_fail_errno(err, path, "cannot map", errno);
     if (memcmp(map, "JWTRGEN1", 8) != 0) {
         munmap(map, GEN_LEN);
-        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                            "%s: not a jwtrev generation file", path);
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                           "%s: not a jwtrev generation file", path);
     }
     out->map = map;
     out->dev = st.st_dev;
@@ -181,8 +181,8 @@ open_files(const jwtrev_revdb *db, const struct view *old, int full,
 
     if (path_in(db, "delta.db", dpath) != 0 ||
         path_in(db, "base.db", bpath) != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s: path too long",
-                            db->dir);
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: path too long",
+                           db->dir);
     nv->delta = old != NULL ? unchanged(old->delta, dpath) : NULL;
     if (nv->delta == NULL) {
         rc = storep_file_open(dpath, dpath,
@@ -214,8 +214,8 @@ check_dir(const jwtrev_revdb *db, jwtrev_error *err)
     if (stat(db->dir, &st) != 0)
         return storep_fail_errno(err, db->dir, "cannot open the store", errno);
     if (!S_ISDIR(st.st_mode))
-        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s: not a directory",
-                            db->dir);
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: not a directory",
+                           db->dir);
     return storep_check_mode(&st, db->dir, err);
 }
 
@@ -228,8 +228,8 @@ recheck_gen(const jwtrev_revdb *db, struct gen_map *g, jwtrev_error *err)
 
     *g = db->gen;
     if (path_in(db, "gen", path) != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s: path too long",
-                            db->dir);
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: path too long",
+                           db->dir);
     if (g->map != NULL && stat(path, &st) == 0 && st.st_dev == g->dev &&
         st.st_ino == g->ino && !(st.st_mode & S_IWOTH))
         return 0;
@@ -271,7 +271,7 @@ rebuild(jwtrev_revdb *db, int full, jwtrev_error *err)
     jwtrev_error_clear(&e);
     full = full || old == NULL || g.map == NULL;
     if (nv == NULL)
-        rc = jwtrevp_fail(&e, JWTREV_ERR_INTERNAL, "out of memory");
+        rc = jwtrev_fail(&e, JWTREV_ERR_INTERNAL, "out of memory");
     if (rc == 0 && full)
         rc = check_dir(db, &e);
     if (rc == 0 && full)
@@ -287,7 +287,7 @@ rebuild(jwtrev_revdb *db, int full, jwtrev_error *err)
         if (nv != NULL)
             view_free_except(nv, old);
         swap_in(db, NULL, NULL, &e);
-        return jwtrevp_fail(err, e.code, "%s", e.detail);
+        return jwtrev_fail(err, e.code, "%s", e.detail);
     }
     if (old != NULL && nv->base == old->base && nv->delta == old->delta &&
         g.map == db->gen.map) {
@@ -326,7 +326,7 @@ jwtrev_revdb_open(const char *dir, jwtrev_revdb **out, jwtrev_error *err)
 
     if (db == NULL || (db->dir = strdup(dir)) == NULL) {
         free(db);
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     }
     /* Prefer the refresher: a stream of lookups must not starve it. */
     pthread_rwlockattr_init(&attr);
@@ -454,7 +454,7 @@ jwtrev_revdb_check(jwtrev_revdb *db, const jwtrev_token *t, int64_t now,
         pthread_rwlock_rdlock(&db->lock);
     }
     if (db->view == NULL)
-        rc = jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s", db->why);
+        rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s", db->why);
     else
         rc = lookup(db->view, t, now, err);
     pthread_rwlock_unlock(&db->lock);

@@ -112,15 +112,15 @@ jwtrev_algset_parse(const char *list, jwtrev_algset *out, jwtrev_error *err)
         len = strcspn(p, sep);
         if (jwtrev_alg_from_name(p, len, &alg) != 0) {
             printable(p, len, shown, sizeof(shown));
-            return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                                "unknown or refused algorithm \"%s\"", shown);
+            return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                               "unknown or refused algorithm \"%s\"", shown);
         }
         set |= 1u << alg;
         p += len;
     }
     if (set == 0)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "empty algorithm list");
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "empty algorithm list");
     *out = set;
     return 0;
 }

@@ -166,7 +166,7 @@ storep_compact(storep_txn *w, const storep_set *batch, int64_t purge_now,
     total = base_total(w->base) + w->changes.n + (batch ? batch->n : 0);
     if (rc == 0 &&
         storep_iss_union(w->base, &w->changes, batch, &iss, &n_iss) != 0)
-        rc = jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     if (rc == 0)
         rc = storep_cursor_open(w->base, &m.base, err);
     if (rc == 0) {
@@ -228,7 +228,7 @@ jwtrev_store_batch_add(jwtrev_store_batch *b, const jwtrev_entry *e,
     r.e = *e;
     r.tag = tag;
     if (storep_set_append(&b->set, &r, NULL) != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     return 0;
 }
 
@@ -250,10 +250,10 @@ jwtrev_store_batch_commit(const char *dir, jwtrev_store_batch *b,
     storep_set_sort(&b->set);
     dup = storep_set_first_duplicate(&b->set);
     if (dup != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "line %llu repeats the entry of line %llu",
-                            (unsigned long long)b->set.v[dup]->tag,
-                            (unsigned long long)b->set.v[dup - 1]->tag);
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "line %llu repeats the entry of line %llu",
+                           (unsigned long long)b->set.v[dup]->tag,
+                           (unsigned long long)b->set.v[dup - 1]->tag);
     rc = storep_txn_begin(dir, &w, err);
     if (rc != 0)
         return rc;
@@ -294,8 +294,8 @@ jwtrev_store_purge(const char *dir, int64_t now, const jwtrev_store_progress *p,
     int rc;
 
     if (now <= 0)
-        return jwtrevp_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                            "purge needs a positive time");
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "purge needs a positive time");
     rc = storep_txn_begin(dir, &w, err);
     if (rc != 0)
         return rc;

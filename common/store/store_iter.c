@@ -122,8 +122,8 @@ read_gen(const char *dir, uint64_t *out, jwtrev_error *err)
     n = pread(fd, buf, sizeof(buf), 0);
     close(fd);
     if (n != (ssize_t)sizeof(buf) || memcmp(buf, "JWTRGEN1", 8) != 0)
-        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                            "%s: not a jwtrev generation file", path);
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                           "%s: not a jwtrev generation file", path);
     memcpy(out, buf + 8, sizeof(*out));
     return 0;
 }

@@ -59,34 +59,34 @@ storep_db_quiet(DB *db)
 int
 storep_fail_db(jwtrev_error *err, const char *name, const char *what, int dbret)
 {
-    return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s: %s: %s", name, what,
-                        db_strerror(dbret));
+    return jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: %s: %s", name, what,
+                       db_strerror(dbret));
 }
 
 int
 storep_fail_errno(jwtrev_error *err, const char *name, const char *what,
                   int errnum)
 {
-    return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s: %s: %s", name, what,
-                        strerror(errnum));
+    return jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: %s: %s", name, what,
+                       strerror(errnum));
 }
 
 int
 storep_check_mode(const struct stat *st, const char *name, jwtrev_error *err)
 {
     if (st->st_mode & S_IWOTH)
-        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                            "%s is writable by others: refusing the store",
-                            name);
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                           "%s is writable by others: refusing the store",
+                           name);
     return 0;
 }
 
 static int
 corrupt(jwtrev_error *err, const storep_file *f, const char *what)
 {
-    return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                        "%s: not a jwtrev store file or damaged (%s)", f->name,
-                        what);
+    return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                       "%s: not a jwtrev store file or damaged (%s)", f->name,
+                       what);
 }
 
 /* Record one issuer; the table must arrive in index and byte order. */
@@ -151,10 +151,10 @@ check_version(storep_file *f, jwtrev_error *err)
     if (ret != 0)
         return corrupt(err, f, db_strerror(ret));
     if (storep_get_u32(vbuf) != STOREP_VERSION)
-        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                            "%s: store format version %u: this jwtrev reads "
-                            "version %d only",
-                            f->name, storep_get_u32(vbuf), STOREP_VERSION);
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                           "%s: store format version %u: this jwtrev reads "
+                           "version %d only",
+                           f->name, storep_get_u32(vbuf), STOREP_VERSION);
     return 0;
 }
 
@@ -225,7 +225,7 @@ load_meta(storep_file *f, jwtrev_error *err)
     k.data = calloc(1, 1);
     k.size = 1;
     if (k.data == NULL)
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     ret = f->db->cursor(f->db, NULL, &c, 0);
     while (ret == 0 && (ret = c->get(c, &k, &v, flag)) == 0) {
         flag = DB_NEXT;
@@ -268,10 +268,10 @@ db_open_ro(storep_file *f, const char *path, unsigned flags, jwtrev_error *err)
                       DB_RDONLY | (flags & STOREP_OPEN_THREAD ? DB_THREAD : 0),
                       0);
     if (ret == ENOENT)
-        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR,
-                            "%s: missing (is the store initialised? "
-                            "see jwtrev init)",
-                            f->name);
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                           "%s: missing (is the store initialised? "
+                           "see jwtrev init)",
+                           f->name);
     if (ret == EACCES || ret == EPERM)
         return storep_fail_errno(err, f->name, "cannot open", ret);
     if (ret != 0)
@@ -289,7 +289,7 @@ storep_file_open(const char *path, const char *name, unsigned flags,
 
     if (f == NULL || (f->name = strdup(name)) == NULL) {
         free(f);
-        return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     }
     rc = db_open_ro(f, path, flags, err);
     if (rc != 0)
@@ -442,7 +442,7 @@ storep_cursor_next(storep_cursor *c, jwtrev_error *err)
         /* Entries start at kind 1; the meta records sort before. */
         c->k.data = malloc(1);
         if (c->k.data == NULL)
-            return jwtrevp_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+            return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
         *(unsigned char *)c->k.data = JWTREV_ENTRY_TOKEN;
         c->k.size = 1;
         flag = DB_SET_RANGE;
@@ -481,7 +481,7 @@ storep_open_pair(const char *dir, unsigned flags, storep_file **base,
             (int)sizeof(bpath) ||
         snprintf(dpath, sizeof(dpath), "%s/delta.db", dir) >=
             (int)sizeof(dpath))
-        return jwtrevp_fail(err, JWTREV_ERR_DB_ERROR, "%s: path too long", dir);
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: path too long", dir);
     /* Delta first: a base opened later contains every older delta. */
     rc = storep_file_open(dpath, dpath, flags | STOREP_OPEN_DELTA, &d, err);
     if (rc == 0)

@@ -42,7 +42,7 @@ b64_member(const json_t *jwk, const char *name, const jwtrevp_loadctx *lc,
     if (jwtrevp_b64url_declen(slen) > JWK_MEMBER_MAX)
         return jwtrevp_refuse(lc, "JWK member \"%s\" is too long", name);
     if ((buf = OPENSSL_malloc(jwtrevp_b64url_declen(slen) + 1)) == NULL)
-        return jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
     if (jwtrevp_b64url_decode(s, slen, buf, len) != 0) {
         OPENSSL_clear_free(buf, jwtrevp_b64url_declen(slen) + 1);
         return jwtrevp_refuse(lc,
@@ -200,7 +200,7 @@ rsa_key(const json_t *jwk, jwk_purpose want, const jwtrevp_loadctx *lc,
         if (rc == 0 &&
             ((bn[i] = BN_bin2bn(buf, (int)len, NULL)) == NULL ||
              !OSSL_PARAM_BLD_push_BN(bld, rsa_members[i].param, bn[i])))
-            rc = jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+            rc = jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
         OPENSSL_clear_free(buf, len);
         buf = NULL;
     }
@@ -295,7 +295,7 @@ ec_key(const json_t *jwk, jwk_purpose want, const jwtrevp_loadctx *lc,
         (d != NULL &&
          ((bn = BN_bin2bn(d, (int)dlen, NULL)) == NULL ||
           !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, bn)))) {
-        rc = jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+        rc = jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
         goto done;
     }
     if (pkey_fromdata("EC", bld, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
@@ -338,7 +338,7 @@ okp_key(const json_t *jwk, jwk_purpose want, const jwtrevp_loadctx *lc,
     pk = d ? EVP_PKEY_new_raw_private_key_ex(NULL, "ED25519", NULL, d, dlen)
            : EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, x, xlen);
     if (pk == NULL) {
-        rc = jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+        rc = jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
         goto done;
     }
     if (d != NULL && (!EVP_PKEY_get_raw_public_key(pk, pub, &publen) ||
@@ -413,7 +413,7 @@ jwk_kid(const json_t *jwk, const jwtrevp_loadctx *lc, jwtrevp_key *k)
         len = json_string_length(v);
     }
     if (kid != NULL && jwtrevp_key_set_kid(k, kid, len) != 0)
-        return jwtrevp_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+        return jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
     return 0;
 }
 

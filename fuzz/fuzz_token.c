@@ -13,6 +13,8 @@
  *   bits 2-3  one of four policies;
  *   bits 4-5  the clock (the examples' time, 0, INT64_MIN, INT64_MAX).
  * Every result is checked for what must always hold; a violation aborts.
+ * Each input also goes through the unverified view of jwtrev revoke and
+ * status, which must read the bytes as the verifier does.
  */
 #include "config.h"
 
@@ -147,6 +149,45 @@ check(int rc, const jwtrev_token *t, const jwtrev_error *e, unsigned flags)
         abort();
 }
 
+static int
+same_text(const char *a, const char *b)
+{
+    return a == NULL ? b == NULL : b != NULL && strcmp(a, b) == 0;
+}
+
+/*
+ * The unverified view of jwtrev revoke and status reads what the verifier
+ * reads: where the verifier (judging claims) refused the bytes themselves
+ * (too_large, malformed), the view refuses them for the same reason, and
+ * a token the verifier accepted gives the view the same fields.
+ */
+static void
+check_view(int rc, const jwtrev_token *t, unsigned flags, const char *tok,
+           size_t len)
+{
+    jwtrev_token v;
+    jwtrev_error e;
+    int vrc = jwtrev_token_parse_unverified(tok, len, &v, &e);
+
+    check(vrc, &v, &e, 0);
+    if (flags & JWTREV_VERIFY_SIGNATURE_ONLY)
+        goto done;
+    if ((rc == -JWTREV_ERR_MALFORMED || rc == -JWTREV_ERR_TOO_LARGE) &&
+        vrc != rc)
+        abort();
+    if (rc == 0 &&
+        (vrc != 0 || v.has_exp != t->has_exp || v.exp != t->exp ||
+         v.has_nbf != t->has_nbf || v.nbf != t->nbf ||
+         v.has_iat != t->has_iat || v.iat != t->iat ||
+         !same_text(v.iss, t->iss) || !same_text(v.sub, t->sub) ||
+         !same_text(v.jti, t->jti) || !same_text(v.kid, t->kid) ||
+         memcmp(v.sighash, t->sighash, sizeof(v.sighash)) != 0))
+        abort();
+done:
+    if (vrc == 0)
+        jwtrev_token_clear(&v);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -179,6 +220,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       &err2) != rc ||
         strcmp(err.logid, err2.logid) != 0)
         abort();
+    check_view(rc, &t, flags, tok, len);
     if (rc == 0) {
         jwtrev_token_clear(&t);
         jwtrev_token_clear(&again);

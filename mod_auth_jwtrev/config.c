@@ -66,16 +66,9 @@ static unsigned memo_count;
 void
 jr_memo_start(void)
 {
-    apr_allocator_t *alloc;
-
-    if (memo_pool != NULL || apr_allocator_create(&alloc) != APR_SUCCESS)
-        return;
-    if (apr_pool_create_unmanaged_ex(&memo_pool, NULL, alloc) != APR_SUCCESS) {
-        apr_allocator_destroy(alloc);
-        memo_pool = NULL; /* merges are then made per request, as before */
-        return;
-    }
-    apr_allocator_owner_set(alloc, memo_pool);
+    /* Without a pool merges are made per request, as before. */
+    if (memo_pool == NULL)
+        (void)jr_process_pool(&memo_pool);
 }
 
 void *

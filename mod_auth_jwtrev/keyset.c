@@ -279,16 +279,10 @@ keyset_new(const char *const *keys, size_t nkeys, const char *const *secrets,
 static int
 registry_init(jwtrev_error *err)
 {
-    apr_allocator_t *alloc;
-
     if (keysets_pool != NULL)
         return 0;
-    if (apr_allocator_create(&alloc) != APR_SUCCESS ||
-        apr_pool_create_unmanaged_ex(&keysets_pool, NULL, alloc) !=
-            APR_SUCCESS) {
+    if (jr_process_pool(&keysets_pool) != 0)
         return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
-    }
-    apr_allocator_owner_set(alloc, keysets_pool);
     keysets = apr_hash_make(keysets_pool);
     return 0;
 }

@@ -124,7 +124,7 @@ extern const command_rec jr_cmds[];
 /* 1 when the configured AuthType is ours ("Bearer", or its alias "JWT"). */
 int jr_is_our_auth_type(const char *type);
 
-/* ---- per-process state (site.c, keyset.c, cache.c) --------------------- */
+/* ---- sites, key sets, caches (site.c, keyset.c, cache.c) --------------- */
 
 typedef struct jr_keyset jr_keyset;
 typedef struct jr_cache jr_cache;
@@ -147,11 +147,29 @@ typedef struct jr_site {
     jr_cache *cache;       /* NULL: AuthJWTCacheSize 0 */
 } jr_site;
 
-/* Create the process state; called once, from pre_config. */
+/* ---- the process-wide state (process.c) -------------------------------- */
+
+/*
+ * A pool with an allocator of its own, for state that outlives requests
+ * and restarts (the caller never destroys it): 0, or -1 out of memory.
+ */
+int jr_process_pool(apr_pool_t **out);
+
+/* Create or, at a restart, renew the process state (pre_config). */
 void jr_process_init(void);
 
-/* Forget store handles a child might have inherited (child_init). */
+/* What a child starts with (child_init). */
 void jr_child_init(void);
+
+/*
+ * site.c's part: its registry, made once; JR_SITES_EMPTY_RESTART when it
+ * was already there and holds no site (a restart in the parent).
+ */
+#define JR_SITES_EMPTY_RESTART 1
+int jr_sites_init(void);
+
+/* Forget store handles a child might have inherited. */
+void jr_sites_child_init(void);
 
 /*
  * The configuration as the library's options (the library parses every

@@ -39,26 +39,16 @@ static apr_hash_t *sites;      /* id -> jr_site */
 static apr_hash_t *stores;     /* dir -> jr_store */
 static unsigned sites_count;
 
-void
-jr_process_init(void)
+int
+jr_sites_init(void)
 {
-    apr_allocator_t *alloc;
-
-    jr_cache_init();
-    if (sites_pool != NULL) {
-        /* A restart in the parent, which serves no request and so built
-         * no site: drop the key files the old configuration proved, so
-         * that restarts with new key files do not add up. */
-        if (sites_count == 0)
-            jr_keysets_reset();
-        return;
-    }
-    if (apr_allocator_create(&alloc) != APR_SUCCESS ||
-        apr_pool_create_unmanaged_ex(&sites_pool, NULL, alloc) != APR_SUCCESS)
-        return; /* jr_site_get reports it */
-    apr_allocator_owner_set(alloc, sites_pool);
+    if (sites_pool != NULL)
+        return sites_count == 0 ? JR_SITES_EMPTY_RESTART : 0;
+    if (jr_process_pool(&sites_pool) != 0)
+        return 0; /* jr_site_get reports it */
     sites = apr_hash_make(sites_pool);
     stores = apr_hash_make(sites_pool);
+    return 0;
 }
 
 /* Every value that changes a decision, unambiguously joined. */
@@ -248,11 +238,10 @@ store_handle(jr_store *st, time_t now, jwtrev_revdb **out, jwtrev_error *err)
  * done: the parent serves no requests) must not be shared, nor closed.
  */
 void
-jr_child_init(void)
+jr_sites_child_init(void)
 {
     apr_hash_index_t *hi;
 
-    jr_memo_start();
     if (stores == NULL)
         return;
     for (hi = apr_hash_first(NULL, stores); hi; hi = apr_hash_next(hi)) {

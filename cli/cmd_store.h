@@ -58,13 +58,6 @@ int store_parse_sha256(const char *s, unsigned char *out);
 /* A text as an entry field (counted, borrowed). */
 void store_text(const char *s, const char **p, size_t *len);
 
-/*
- * The entry as one JSON object, the dump and load format:
- * {"kind", "iss", "jti"|"sub"|"kid"|"sha256", "before", "revoked_at",
- *  "until", "reason"}.  NULL when out of memory.
- */
-json_t *store_entry_json(const jwtrev_entry *e);
-
 /* A jwtrev_store_foreach callback: the entry as one JSON line on stdout
  * (dump, list --json). */
 int store_print_json_line(void *arg, const jwtrev_entry *e);

@@ -109,7 +109,12 @@ id_json(const jwtrev_entry *e)
     return json_string(h);
 }
 
-json_t *
+/*
+ * The entry as one JSON object, the dump and load format:
+ * {"kind", "iss", "jti"|"sub"|"kid"|"sha256", "before", "revoked_at",
+ *  "until", "reason"}.  NULL when out of memory.
+ */
+static json_t *
 store_entry_json(const jwtrev_entry *e)
 {
     json_t *o = json_object();

@@ -175,13 +175,12 @@ check_view(int rc, const jwtrev_token *t, unsigned flags, const char *tok,
     if ((rc == -JWTREV_ERR_MALFORMED || rc == -JWTREV_ERR_TOO_LARGE) &&
         vrc != rc)
         abort();
-    if (rc == 0 &&
-        (vrc != 0 || v.has_exp != t->has_exp || v.exp != t->exp ||
-         v.has_nbf != t->has_nbf || v.nbf != t->nbf ||
-         v.has_iat != t->has_iat || v.iat != t->iat ||
-         !same_text(v.iss, t->iss) || !same_text(v.sub, t->sub) ||
-         !same_text(v.jti, t->jti) || !same_text(v.kid, t->kid) ||
-         memcmp(v.sighash, t->sighash, sizeof(v.sighash)) != 0))
+    if (rc == 0 && (vrc != 0 || v.has_exp != t->has_exp || v.exp != t->exp ||
+                    v.has_nbf != t->has_nbf || v.nbf != t->nbf ||
+                    v.has_iat != t->has_iat || v.iat != t->iat ||
+                    !same_text(v.iss, t->iss) || !same_text(v.sub, t->sub) ||
+                    !same_text(v.jti, t->jti) || !same_text(v.kid, t->kid) ||
+                    memcmp(v.sighash, t->sighash, sizeof(v.sighash)) != 0))
         abort();
 done:
     if (vrc == 0)

@@ -69,7 +69,8 @@ unset_matching(apr_pool_t *p, apr_table_t *t, const char *prefix)
         apr_table_unset(t, APR_ARRAY_IDX(s.names, i, const char *));
 }
 
-void
+/* Remove incoming headers and env vars that claims would be exported as. */
+static void
 jr_scrub(request_rec *r, const jr_dir_conf *dc)
 {
     if (dc->claims_headers != NULL)
@@ -153,7 +154,8 @@ export_json(request_rec *r, const json_t *claims)
     free(json);
 }
 
-void
+/* Export the claims of t as the configuration asks. */
+static void
 jr_export(request_rec *r, const jr_dir_conf *dc, const jwtrev_token *t)
 {
     const char *name;

@@ -283,18 +283,6 @@ typedef struct jr_req {
 const jr_req *jr_req_find(request_rec *r);
 
 /*
- * The whole decision for a token from any source: cache or verify,
- * revocation, on_db_error; on success *out holds a reference that
- * r->pool releases.
- */
-int jr_decide(request_rec *r, const jr_site *site, const char *tok, size_t len,
-              jr_verified **out, jwtrev_error *err);
-
-/* Keep the verified token in r's state, for the authz providers, the
- * fixups (claims to the backend) and the logout handlers. */
-void jr_accept(request_rec *r, const jr_site *site, jr_verified *v);
-
-/*
  * The WWW-Authenticate value for r: Bearer realm, then error,
  * error_description and scope when not NULL, quoted and escaped.
  */
@@ -320,12 +308,6 @@ jr_req *jr_req_own(request_rec *r);
 int jr_check_authn(request_rec *r);
 int jr_note_auth_failure(request_rec *r, const char *auth_type);
 extern const authn_provider jr_authn_provider;
-
-/* Remove incoming headers and env vars that claims would be exported as. */
-void jr_scrub(request_rec *r, const jr_dir_conf *dc);
-
-/* Export the claims of t as the configuration asks. */
-void jr_export(request_rec *r, const jr_dir_conf *dc, const jwtrev_token *t);
 
 int jr_header_parser(request_rec *r);
 int jr_fixups(request_rec *r);

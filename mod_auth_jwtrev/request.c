@@ -240,7 +240,12 @@ check_revocation(request_rec *r, const jr_site *site, const jwtrev_token *t,
     return rc;
 }
 
-int
+/*
+ * The whole decision for a token from any source: cache or verify,
+ * revocation, on_db_error; on success *out holds a reference that
+ * r->pool releases.
+ */
+static int
 jr_decide(request_rec *r, const jr_site *site, const char *tok, size_t len,
           jr_verified **out, jwtrev_error *err)
 {
@@ -269,7 +274,9 @@ jr_decide(request_rec *r, const jr_site *site, const char *tok, size_t len,
     return 0;
 }
 
-void
+/* Keep the verified token in r's state, for the authz providers, the
+ * fixups (claims to the backend) and the logout handlers. */
+static void
 jr_accept(request_rec *r, const jr_site *site, jr_verified *v)
 {
     jr_req *rq = apr_pcalloc(r->pool, sizeof(*rq));

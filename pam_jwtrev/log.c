@@ -40,7 +40,11 @@ pjw_pam_code(int rc, int on_db_error)
     }
 }
 
-const char *
+/*
+ * The transport that probably cut a token of len bytes ("sudo (511
+ * bytes)", ...), or NULL when len is no known limit.
+ */
+static const char *
 pjw_transport_limit(size_t len)
 {
     switch (len) {
@@ -57,7 +61,11 @@ pjw_transport_limit(size_t len)
     }
 }
 
-void
+/*
+ * Copy src into dst (size n > 0) for a log line: bytes outside printable
+ * ASCII, '"' and '\\' become \xNN; cut with "..." when too long.
+ */
+static void
 pjw_log_escape(char *dst, size_t n, const char *src)
 {
     static const char hex[] = "0123456789abcdef";

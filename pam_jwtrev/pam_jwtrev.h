@@ -68,18 +68,6 @@ int pjw_pam_code(int rc, int on_db_error);
 void pjw_log_decision(pam_handle_t *pamh, const struct pjw_decision *d,
                       int pam_code);
 
-/*
- * The transport that probably cut a token of len bytes ("sudo (511
- * bytes)", ...), or NULL when len is no known limit.
- */
-const char *pjw_transport_limit(size_t len);
-
-/*
- * Copy src into dst (size n > 0) for a log line: bytes outside printable
- * ASCII, '"' and '\\' become \xNN; cut with "..." when too long.
- */
-void pjw_log_escape(char *dst, size_t n, const char *src);
-
 /* ---- user.c -------------------------------------------------------------- */
 
 /*

@@ -4,9 +4,9 @@
 # RS256 token locally; prints a markdown table (figure, target, measured,
 # verdict).
 #
-# Method (TESTING.md): private httpds on 127.0.0.1 with the event MPM, a
-# fixed pool (StartServers = ServerLimit, MaxConnectionsPerChild 0) and
-# keep-alive, serving a small static file.  The configurations run
+# Method (HACKING.md, Measuring): private httpds on 127.0.0.1 with the
+# event MPM, a fixed pool (StartServers = ServerLimit,
+# MaxConnectionsPerChild 0) and keep-alive, serving a small static file.  The configurations run
 # interleaved, one wrk run each per round, for BENCH_ROUNDS rounds of
 # BENCH_SECONDS seconds; figures are medians, and ratios are paired within
 # a round.  Beside req/s, httpd's own CPU time per request (utime + stime

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/store.sh BUILD_DIR - the revocation store at 1M entries (DESIGN.md
+# bench/store.sh BUILD_DIR - the revocation store at 1M entries (docs/design.md
 # 4, issue 3): in-process lookup latency with the new-version check
 # (positive and negative), the same while a writer revokes 100 tokens a
 # second, one `jwtrev revoke` into the store, `jwtrev load` of the 1M,

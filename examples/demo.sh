@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# examples/demo.sh BUILD_DIR [--once] - the jwtrev walkthrough (DESIGN.md
+# examples/demo.sh BUILD_DIR [--once] - the jwtrev walkthrough (docs/design.md
 # section 6), run by `./dev demo`:
 #
 #   the CLI: sign a token, verify it (claims shown), a tampered and an

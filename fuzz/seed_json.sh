@@ -5,7 +5,7 @@
 set -eu
 out=${1:?usage: seed_json.sh DIR}
 top=$(cd "$(dirname "$0")/.." && pwd)
-vectors=${JWTREV_VECTORS:-$top/../shared/vectors}
+vectors=${JWTREV_VECTORS:-$top/tests/vectors}
 mkdir -p "$out"
 /usr/bin/python3 - "$vectors" "$out" <<'PY'
 import base64, glob, hashlib, json, os, sys

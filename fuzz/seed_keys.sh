@@ -6,7 +6,7 @@
 set -eu
 out=${1:?usage: seed_keys.sh DIR}
 top=$(cd "$(dirname "$0")/.." && pwd)
-vectors=${JWTREV_VECTORS:-$top/../shared/vectors}
+vectors=${JWTREV_VECTORS:-$top/tests/vectors}
 mkdir -p "$out"
 for f in "$top"/tests/data/keys/*.pem "$top"/tests/data/keys/*.jwk \
     "$top"/tests/data/keys/*.jwks; do

@@ -1,6 +1,6 @@
 #!/bin/sh
 # examples/demo.sh (./dev demo --once) runs the whole walkthrough of
-# DESIGN.md section 6 against a private httpd and every step answers as
+# docs/design.md section 6 against a private httpd and every step answers as
 # narrated.
 . "$top_srcdir/tests/tap.sh"
 set -u

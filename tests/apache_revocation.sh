@@ -154,7 +154,8 @@ is "$CODE" 500 "missing store: 500 (fail closed)"
 is "$(hdr WWW-Authenticate)" "" "missing store: no challenge (not the token's fault)"
 grep -q "cannot decide on the token: db_error" "$S/error.log"
 ok $? "missing store: db_error in the error log"
-# SECURITY 30: the store is asked only for a token that passed every check
+# docs/security-checklist.md 30: the store is asked only for a token that
+# passed every check
 bearer /nostore/ok.txt "$(printf '%s' "$G" | sed 's/\.[^.]*$/.AAAA/')"
 is "$CODE:$(hdr X-Reason)" 401:bad_signature \
     "missing store, forged token: 401 bad_signature, the store not asked"

@@ -95,7 +95,8 @@ v() {
     return 0
 }
 
-# A rejected token's segments must not appear on stderr (SECURITY 33).
+# A rejected token's segments must not appear on stderr
+# (docs/security-checklist.md 33).
 check_leak() {
     for seg in $(tr '.' ' ' <"$tmp/t.$1"); do
         [ ${#seg} -ge 8 ] && grep -qF -- "$seg" "$tmp/err" &&
@@ -266,7 +267,8 @@ v ok --key "$tmp/k1.key"
 is "$rc" 2 "a private key where a public key belongs: exit 2"
 echo "$err" | grep -q "k1.key: private key given where a public key"
 ok $? "the message names the key file and the reason"
-# Refused keys (SECURITY 15): a configuration error naming file and reason.
+# Refused keys (docs/security-checklist.md 15): a configuration error naming
+# file and reason.
 while IFS='|' read -r file why; do
     v ok --key "$top_srcdir/tests/data/keys/$file"
     echo "$err" | grep -qF "$file: " && echo "$err" | grep -qF "$why"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The libFuzzer targets of fuzz/ replayed over their seed corpora
-# (SECURITY 35): each fuzz/seed_NAME.sh draws its inputs from the vectors
-# ($JWTREV_VECTORS), each target runs once per seed through
+# (docs/security-checklist.md 35): each fuzz/seed_NAME.sh draws its inputs
+# from the vectors ($JWTREV_VECTORS), each target runs once per seed through
 # tests/fuzz_replay.c and aborts when one of its invariants breaks.
 # ./dev fuzz mutates from the same seeds; this keeps the targets and the
 # seeds working in every make check, and under ASan and UBSan in

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The kill test (DESIGN.md 4): a bulk writer killed with SIGKILL at
+# The kill test (docs/design.md 4): a bulk writer killed with SIGKILL at
 # random moments, many times, while reader processes (two threads each)
 # look tokens up.  No reader may block (a watchdog in each ends it if a
 # check takes 5 s) or answer wrongly; the store must keep working; every

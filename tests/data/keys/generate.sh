@@ -37,12 +37,16 @@ cat rsa2048.pub.pem ec256.pub.pem ed25519.pub.pem >multi.pub.pem
 head -c 300 rsa2048.pub.pem >truncated.pub.pem
 
 # ---- HMAC secrets (raw bytes; one trailing newline is stripped)
-head -c 32 /dev/urandom >hs256.bin
-head -c 48 /dev/urandom >hs384.bin
-head -c 64 /dev/urandom >hs512.bin
+# Binary but fixed: the hash of a fixed text.  A random draw would now and
+# then start with '{' (after blanks) or end in a newline byte, which the
+# loader refuses as JSON or strips; these four do neither.
+secret() { printf 'jwtrev test secret %s' "$1" | openssl dgst -"$2" -binary; }
+secret hs256 sha256 >hs256.bin
+secret hs384 sha384 >hs384.bin
+secret hs512 sha512 >hs512.bin
 printf '%s\n' "0123456789abcdef0123456789abcdef" >hs256-newline.txt
 printf '%s\r\n' "0123456789abcdef0123456789abcdef" >hs256-crlf.txt
-head -c 31 /dev/urandom >hs-short31.bin
+secret hs-short31 sha256 | head -c 31 >hs-short31.bin
 : >hs-empty.bin
 printf '\n' >hs-newline-only.txt
 openssl pkey -pubin -in rsa2048.pub.pem -outform DER -out rsa2048.pub.der

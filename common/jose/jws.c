@@ -414,45 +414,6 @@ parse_payload(jwtrev_token *t, unsigned flags, jwtrev_error *err)
                        "the payload is not a strict JSON object");
 }
 
-/*
- * The steps every reading of a token starts with (SECURITY 1-6): the size
- * cap, the split, the signing-input hash (and with it the log id), the
- * strict base64url of all three segments, the header as a strict JSON
- * object, and a view of the header members the rules look at.
- */
-static int
-read_token(const char *token, size_t len, size_t max, const EVP_MD *sha256,
-           jwtrev_token *t, struct segments *sg, struct decoded *d,
-           struct hdrview *v, jwtrev_error *err)
-{
-    int rc;
-
-    if ((rc = split(token, len, max, sg, err)) != 0)
-        return rc;
-    if (EVP_Digest(token, sg->len[0] + 1 + sg->len[1], t->sighash, NULL, sha256,
-                   NULL) != 1) {
-        ERR_clear_error();
-        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "SHA-256 failed");
-    }
-    if (err != NULL)
-        jwtrev_token_logid(t, err->logid, sizeof(err->logid));
-    if ((rc = decode(sg, t, d, err)) != 0)
-        return rc;
-    if (jwtrevp_json_parse_object(d->hdr, d->hdr_len, &t->header) != 0)
-        return jwtrev_fail(err, JWTREV_ERR_MALFORMED,
-                           "the header is not a strict JSON object");
-    view_header(t->header, v);
-    return 0;
-}
-
-/* Once the claims are read, a jti names the token in the log. */
-static void
-logid_claims(const jwtrev_token *t, jwtrev_error *err)
-{
-    if (err != NULL && t->jti != NULL)
-        jwtrev_token_logid(t, err->logid, sizeof(err->logid));
-}
-
 void
 jwtrev_token_clear(jwtrev_token *t)
 {
@@ -464,64 +425,103 @@ jwtrev_token_clear(jwtrev_token *t)
     memset(t, 0, sizeof(*t));
 }
 
+/* What the reading of one token holds between its steps. */
+struct reading {
+    jwtrev_token t;
+    struct segments sg;
+    struct decoded d;
+    struct hdrview v;
+};
+
+/*
+ * The steps every reading of a token starts with (SECURITY 1-6): the size
+ * cap, the split, the signing-input hash (and with it the log id), the
+ * strict base64url of all three segments, the header as a strict JSON
+ * object, and a view of the header members the rules look at.  rd is
+ * filled from zero; whatever the result, jwtrev_token_clear(&rd->t)
+ * releases it.
+ */
+static int
+read_token(const char *token, size_t len, size_t max, const EVP_MD *sha256,
+           struct reading *rd, jwtrev_error *err)
+{
+    int rc;
+
+    memset(rd, 0, sizeof(*rd));
+    if ((rc = split(token, len, max, &rd->sg, err)) != 0)
+        return rc;
+    if (EVP_Digest(token, rd->sg.len[0] + 1 + rd->sg.len[1], rd->t.sighash,
+                   NULL, sha256, NULL) != 1) {
+        ERR_clear_error();
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "SHA-256 failed");
+    }
+    if (err != NULL)
+        jwtrev_token_logid(&rd->t, err->logid, sizeof(err->logid));
+    if ((rc = decode(&rd->sg, &rd->t, &rd->d, err)) != 0)
+        return rc;
+    if (jwtrevp_json_parse_object(rd->d.hdr, rd->d.hdr_len, &rd->t.header) != 0)
+        return jwtrev_fail(err, JWTREV_ERR_MALFORMED,
+                           "the header is not a strict JSON object");
+    view_header(rd->t.header, &rd->v);
+    return 0;
+}
+
+/* Once the claims are read, a jti names the token in the log. */
+static void
+logid_claims(const jwtrev_token *t, jwtrev_error *err)
+{
+    if (err != NULL && t->jti != NULL)
+        jwtrev_token_logid(t, err->logid, sizeof(err->logid));
+}
+
 int
 jwtrev_verify(const jwtrev_policy *p, const jwtrev_keyring *kr,
               const char *token, size_t len, int64_t now, unsigned flags,
               jwtrev_token *out, jwtrev_error *err)
 {
-    jwtrev_token t;
-    struct segments sg;
-    struct decoded d = {NULL, NULL, 0, 0};
-    struct hdrview v;
+    struct reading rd;
     int rc;
 
-    memset(&t, 0, sizeof(t));
     jwtrev_error_clear(err);
     if (p == NULL || kr == NULL || (token == NULL && len > 0) || out == NULL)
         return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
                            "jwtrev_verify needs a policy, keys and a token");
-    if ((rc = read_token(token, len, p->max_token_len, p->sha256, &t, &sg, &d,
-                         &v, err)) != 0 ||
-        (rc = check_header(p, &v, &t, err)) != 0 ||
-        (rc = check_signature(kr, &t, &sg, &d, err)) != 0 ||
-        (rc = parse_payload(&t, flags, err)) != 0)
-        goto fail;
-    rc = jwtrevp_claims_check(p, &t, now, flags, err);
-    logid_claims(&t, err);
-    if (rc != 0)
-        goto fail;
-    *out = t;
+    if ((rc = read_token(token, len, p->max_token_len, p->sha256, &rd, err)) ==
+            0 &&
+        (rc = check_header(p, &rd.v, &rd.t, err)) == 0 &&
+        (rc = check_signature(kr, &rd.t, &rd.sg, &rd.d, err)) == 0 &&
+        (rc = parse_payload(&rd.t, flags, err)) == 0) {
+        rc = jwtrevp_claims_check(p, &rd.t, now, flags, err);
+        logid_claims(&rd.t, err); /* also for a refused token with a jti */
+    }
+    if (rc != 0) {
+        jwtrev_token_clear(&rd.t);
+        return rc;
+    }
+    *out = rd.t;
     return 0;
-fail:
-    jwtrev_token_clear(&t);
-    return rc;
 }
 
 int
 jwtrev_token_parse_unverified(const char *token, size_t len, jwtrev_token *out,
                               jwtrev_error *err)
 {
-    jwtrev_token t;
-    struct segments sg;
-    struct decoded d = {NULL, NULL, 0, 0};
-    struct hdrview v;
+    struct reading rd;
     int rc;
 
-    memset(&t, 0, sizeof(t));
     jwtrev_error_clear(err);
     if ((token == NULL && len > 0) || out == NULL)
         return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "bad arguments");
     if ((rc = read_token(token, len, JWTREV_DEFAULT_MAX_TOKEN_LEN, EVP_sha256(),
-                         &t, &sg, &d, &v, err)) != 0 ||
-        (rc = check_kid(v.kid, err)) != 0 ||
-        (rc = parse_payload(&t, 0, err)) != 0 ||
-        (rc = jwtrevp_claims_read(t.claims, NULL, &t, err)) != 0)
-        goto fail;
-    t.kid = v.kid != NULL ? json_string_value(v.kid) : NULL;
-    logid_claims(&t, err);
-    *out = t;
+                         &rd, err)) != 0 ||
+        (rc = check_kid(rd.v.kid, err)) != 0 ||
+        (rc = parse_payload(&rd.t, 0, err)) != 0 ||
+        (rc = jwtrevp_claims_read(rd.t.claims, NULL, &rd.t, err)) != 0) {
+        jwtrev_token_clear(&rd.t);
+        return rc;
+    }
+    rd.t.kid = rd.v.kid != NULL ? json_string_value(rd.v.kid) : NULL;
+    logid_claims(&rd.t, err);
+    *out = rd.t;
     return 0;
-fail:
-    jwtrev_token_clear(&t);
-    return rc;
 }

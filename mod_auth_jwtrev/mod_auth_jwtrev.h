@@ -3,7 +3,9 @@
  * installed).  Everything here is jr_*; the module exports only
  * auth_jwtrev_module.
  *
- * Files: config.c (per-directory configuration and directives),
+ * Files: process.c (what a process keeps beyond a request, made at
+ * pre_config and child_init), config.c (per-directory configuration and
+ * directives),
  * site.c (a merged configuration compiled once per process: policy,
  * keys, store), keyset.c (key files parsed once per process, reloaded
  * when they change), cache.c (verified tokens), request.c (the request

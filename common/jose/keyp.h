@@ -82,7 +82,6 @@ typedef struct jwtrevp_keylist {
  */
 int jwtrevp_keylist_add(jwtrevp_keylist *kl, jwtrevp_key *k, jwtrevp_keytype t,
                         int alg_given, const jwtrevp_loadctx *lc);
-void jwtrevp_keylist_free(jwtrevp_keylist *kl);
 
 /* Free what a key owns and zero it. */
 void jwtrevp_key_clear(jwtrevp_key *k);

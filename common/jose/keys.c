@@ -73,8 +73,8 @@ jwtrevp_key_set_kid(jwtrevp_key *k, const char *kid, size_t len)
     return 0;
 }
 
-void
-jwtrevp_keylist_free(jwtrevp_keylist *kl)
+static void
+keylist_free(jwtrevp_keylist *kl)
 {
     size_t i;
 
@@ -181,7 +181,7 @@ jwtrev_keyring_free(jwtrev_keyring *kr)
     if (kr == NULL ||
         atomic_fetch_sub_explicit(&kr->refs, 1, memory_order_acq_rel) != 1)
         return;
-    jwtrevp_keylist_free(&kr->keys);
+    keylist_free(&kr->keys);
     OPENSSL_free(kr);
 }
 
@@ -291,7 +291,7 @@ add_mem(jwtrev_keyring *kr, const char *data, size_t len, const char *name,
         rc = ring_take(kr, &kl, &lc);
 done:
     json_decref(doc);
-    jwtrevp_keylist_free(&kl);
+    keylist_free(&kl);
     return rc;
 }
 
@@ -352,7 +352,7 @@ jwtrev_keyring_add_secret_file(jwtrev_keyring *kr, const char *path,
         rc = ring_take(kr, &kl, &lc);
 done:
     jwtrevp_key_clear(&k);
-    jwtrevp_keylist_free(&kl);
+    keylist_free(&kl);
     if (data != NULL)
         OPENSSL_clear_free(data, len + 1);
     OPENSSL_free(kid);

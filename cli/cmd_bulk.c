@@ -151,8 +151,8 @@ cmd_dump(struct cli *cli, int argc, char **argv)
     if (rc == 0 && fflush(stdout) != 0)
         rc = -JWTREV_ERR_INTERNAL;
     if (rc == -JWTREV_ERR_INTERNAL && err.detail[0] == '\0')
-        snprintf(err.detail, sizeof(err.detail), "cannot write the dump: %s",
-                 strerror(errno));
+        rc = jwtrev_fail(&err, JWTREV_ERR_INTERNAL, "cannot write the dump: %s",
+                         strerror(errno));
     return rc == 0 ? CLI_OK : store_fail("dump", rc, &err);
 }
 

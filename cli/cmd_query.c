@@ -175,7 +175,7 @@ cmd_list(struct cli *cli, int argc, char **argv)
                               a.json ? store_print_json_line : list_text, NULL,
                               NULL, &err);
     if (rc == -JWTREV_ERR_INTERNAL && err.detail[0] == '\0')
-        snprintf(err.detail, sizeof(err.detail), "cannot write the list");
+        rc = jwtrev_fail(&err, JWTREV_ERR_INTERNAL, "cannot write the list");
     return rc == 0 && fflush(stdout) == 0 ? CLI_OK
                                           : store_fail("list", rc, &err);
 }

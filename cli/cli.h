@@ -11,7 +11,7 @@
 
 #include "jwtrev.h"
 
-/* Exit codes of every command (DESIGN.md 5.1). */
+/* Exit codes of every command (docs/design.md 5.1). */
 enum {
     CLI_OK = 0,       /* success, accepted, not revoked */
     CLI_REJECTED = 1, /* rejected, revoked */

@@ -1,6 +1,6 @@
 /*
  * fuzz_token.c - libFuzzer target for the verification pipeline
- * (SECURITY.md 35): jwtrev_verify on arbitrary bytes with a fixed ring of
+ * (SECURITY 35): jwtrev_verify on arbitrary bytes with a fixed ring of
  * every key type (public keys of the RFC 7515, RFC 8037 and RFC 7520
  * examples, so that the seeds of fuzz/seed_token.sh verify).
  *

@@ -1,6 +1,6 @@
 /*
  * fuzz_replay.c - a main for a libFuzzer target of fuzz/ in the normal
- * build (SECURITY.md 35): every file of the directories named on the
+ * build (SECURITY 35): every file of the directories named on the
  * command line is passed once to LLVMFuzzerTestOneInput, as libFuzzer
  * does with files it is given.  A target aborts when an invariant breaks;
  * in ./dev sanitize, ASan and UBSan watch each run.  Prints "N inputs".

@@ -1,6 +1,6 @@
 /*
  * test_alg.c - algorithm names both ways, case-sensitivity, "none" never
- * accepted, the allow-list parser, and the binding rule of SECURITY.md 13.
+ * accepted, the allow-list parser, and the binding rule of SECURITY 13.
  */
 #include "config.h"
 
@@ -136,7 +136,7 @@ test_binding(void)
            "a %s key with allow-list 0x%04x binds to %s",
            jwtrevp_keytype_name(bindings[i].type),
            (unsigned)bindings[i].allowed, jwtrev_alg_name(bindings[i].want));
-    /* SECURITY.md 14: only secrets fit HS*, and secrets fit nothing else */
+    /* SECURITY 14: only secrets fit HS*, and secrets fit nothing else */
     for (a = 0; a < JWTREV_ALG_COUNT; a++)
         for (t = 0; t < JWTREVP_KT_COUNT; t++)
             if ((a <= JWTREV_ALG_HS512) != (t == JWTREVP_KT_SECRET))

@@ -1,5 +1,5 @@
 /*
- * test_claims.c - the claims rules (SECURITY.md 24-28) and the typ rule
+ * test_claims.c - the claims rules (SECURITY 24-28) and the typ rule
  * (9), table-driven: each row is a policy, a payload, a time and the one
  * expected reason, with the boundaries on both sides.
  */

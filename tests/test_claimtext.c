@@ -1,6 +1,6 @@
 /*
  * test_claimtext.c - jwtrev_claim_text: a claim as text for an env var or
- * a header (SECURITY.md 39): the rendering of each JSON type, control
+ * a header (SECURITY 39): the rendering of each JSON type, control
  * characters refused, the cap on a UTF-8 boundary.
  */
 #include "config.h"

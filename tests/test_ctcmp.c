@@ -1,5 +1,5 @@
 /*
- * test_ctcmp.c - SECURITY.md 18: an HMAC tag is compared with
+ * test_ctcmp.c - SECURITY 18: an HMAC tag is compared with
  * CRYPTO_memcmp, over the whole tag.
  *
  * A plain memcmp gives the same answers, so no table of signatures can

@@ -1,5 +1,5 @@
 /*
- * test_decide.c - the whole decision (DESIGN.md 1, SECURITY.md 29-30)
+ * test_decide.c - the whole decision (docs/design.md 1, SECURITY 29-30)
  * with a real store: revoked by (iss, jti), by signing-input hash, by
  * subject and time, by kid; the store consulted only for tokens whose
  * signature and claims passed; a store that cannot answer fails closed.
@@ -157,7 +157,7 @@ test_fail_closed(void)
     bad[n - 2] = bad[n - 2] == 'A' ? 'B' : 'A';
     expect(decide(a, FIX_NOW, &err), 0, &err, "before: accepted");
     /* The reader re-checks the store's modes once a second and refuses
-     * one writable by others (DESIGN.md 4). */
+     * one writable by others (docs/design.md 4). */
     ok(chmod(store, 0777) == 0, "make the store writable by others");
     sleep(2);
     expect(decide(a, FIX_NOW, &err), JWTREV_ERR_DB_ERROR, &err,

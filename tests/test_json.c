@@ -1,5 +1,5 @@
 /*
- * test_json.c - strict JSON input (SECURITY.md 6 and 24): one object,
+ * test_json.c - strict JSON input (SECURITY 6 and 24): one object,
  * strict UTF-8, no duplicate names, no trailing data, bounded depth.
  */
 #include "config.h"

@@ -1,5 +1,5 @@
 /*
- * test_jws.c - jwtrev_verify against SECURITY.md 1-12, 16-17, 23 and 28,
+ * test_jws.c - jwtrev_verify against SECURITY 1-12, 16-17, 23 and 28,
  * table-driven: each token is built here with OpenSSL (tests/tokens.h)
  * and each row asserts the exact reason.  Every call is also checked for
  * what must hold whatever the token: the OpenSSL error queue is empty,

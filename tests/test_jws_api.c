@@ -1,6 +1,6 @@
 /*
  * test_jws_api.c - what jwtrev_verify gives its caller: the verified
- * token, signature-only mode, the log id (SECURITY.md 33), the released
+ * token, signature-only mode, the log id (SECURITY 33), the released
  * reason strings (32), the keys a caller must pass (31), and one ring and
  * policy shared by many threads (34).
  */
@@ -276,7 +276,7 @@ test_logid_render(void)
        "an id already there is kept");
 }
 
-/* DESIGN.md 3: released strings keep their meaning and their spelling. */
+/* docs/design.md 3: released strings keep their meaning and their spelling. */
 static void
 test_reasons(void)
 {

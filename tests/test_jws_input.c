@@ -1,7 +1,7 @@
 /*
  * test_jws_input.c - jwtrev_verify on the raw input: the length cap,
  * segments, characters, strict base64url and the exact signing input
- * (SECURITY.md 1-5 and 17).
+ * (SECURITY 1-5 and 17).
  */
 #include "config.h"
 

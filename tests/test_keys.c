@@ -1,6 +1,6 @@
 /*
- * test_keys.c - the key loader (SECURITY.md 13-16): which keys a file
- * yields and the algorithm each is bound to, every refusal of SECURITY.md
+ * test_keys.c - the key loader (SECURITY 13-16): which keys a file
+ * yields and the algorithm each is bound to, every refusal of SECURITY
  * 15 (config_error whose detail names the file and the reason), KID#FILE,
  * secret files, whole-ring rules (duplicate kids, a refused file leaves
  * the ring unchanged), jwtrev_keyring_load and the reference count.
@@ -48,7 +48,7 @@ static const struct lcase {
     {"ec521.pub.pem", KEY, ALL, 0, "ES512/-"},
     {"ed25519.pub.pem", KEY, ALL, 0, "EdDSA/-"},
     {"multi.pub.pem", KEY, ALL, 0, "RS256/- ES256/- EdDSA/-"},
-    /* binding (SECURITY.md 13): one alg of the type allowed, else default */
+    /* binding (SECURITY 13): one alg of the type allowed, else default */
     {"rsa2048.pub.pem", KEY, S(PS384), 0, "PS384/-"},
     {"rsa2048.pub.pem", KEY, S(PS384) | S(HS256) | S(ES256), 0, "PS384/-"},
     {"rsa2048.pub.pem", KEY, S(RS512) | S(PS384), REFUSED, "no usable key"},
@@ -102,7 +102,7 @@ static const struct lcase {
     {"rsa2048-garbage-d.jwk", KEY, ALL, 0, "RS256/rsa1"},
     {"ed25519.priv.jwk", KEY, ALL, 0, "EdDSA/ed1"},
     {"ec256.priv.jwk", KEY, ALL, 0, "ES256/ec256"},
-    /* JWK refusals (SECURITY.md 14-15) */
+    /* JWK refusals (SECURITY 14-15) */
     {"rsa1024.jwk", KEY, ALL, REFUSED, "RSA key of 1024 bits"},
     {"rsa-8200.jwk", KEY, ALL, REFUSED, "RSA key of 8200 bits"},
     {"rsa-e3.jwk", KEY, ALL, REFUSED, "exponent is even or below 65537"},
@@ -150,7 +150,7 @@ static const struct lcase {
     {"hs-short31.bin", SECRET, ALL, REFUSED, "HS256 key of 31 bytes is short"},
     {"hs-empty.bin", SECRET, ALL, REFUSED, "empty HMAC secret"},
     {"hs-newline-only.txt", SECRET, ALL, REFUSED, "empty HMAC secret"},
-    /* public key material is never an HMAC key (SECURITY.md 14) */
+    /* public key material is never an HMAC key (SECURITY 14) */
     {"rsa2048.pub.pem", SECRET, ALL, REFUSED, "holds PEM data"},
     {"rsa2048.crt.pem", SECRET, ALL, REFUSED, "holds PEM data"},
     {"rsa2048.pub.der", SECRET, ALL, REFUSED, "DER public key or certificate"},

@@ -5,7 +5,7 @@
  * the line's alg, the key is taken with by_alg.  valid must verify,
  * invalid must not, acceptable may do either.
  *
- * Two overrides, both SECURITY.md 15 (the loader refuses such keys, so
+ * Two overrides, both SECURITY 15 (the loader refuses such keys, so
  * these lines must end in a config_error at load, whatever their label):
  *  - the 9 lines carrying a note use HMAC keys shorter than the hash;
  *  - 5 "valid" RSA lines (flag SmallPublicKey) use the public exponent 3.
@@ -158,7 +158,7 @@ report(size_t lines, size_t bad_lines)
     }
     tap_diag("totals: %zu valid, %zu invalid, %zu acceptable verified as "
              "labelled with %zu exceptions; %zu lines whose key the loader "
-             "refuses (SECURITY.md 15)",
+             "refuses (SECURITY 15)",
              seen[VALID], seen[INVALID], seen[ACCEPTABLE], failed,
              noted.seen + small_e.seen);
     ok(noted.seen == 9 && noted.failed == 0,

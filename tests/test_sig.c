@@ -1,9 +1,9 @@
 /*
- * test_sig.c - jwtrevp_sig_verify at the edges of SECURITY.md 18-23: HMAC
+ * test_sig.c - jwtrevp_sig_verify at the edges of SECURITY 18-23: HMAC
  * tags cut or extended, RSA signatures a byte short or long, PSS with
  * another salt length or MGF1 hash, ECDSA in DER, r or s zero or >= n,
  * high-S (accepted), Ed25519 with S >= L; the OpenSSL error queue left
- * empty after every call; and threads sharing the keys (SECURITY.md 34).
+ * empty after every call; and threads sharing the keys (SECURITY 34).
  */
 #include "config.h"
 

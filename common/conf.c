@@ -1,5 +1,5 @@
 /*
- * conf.c - the one option parser (DESIGN.md 5.1 and 5.3): PAM module
+ * conf.c - the one option parser (docs/design.md 5.1 and 5.3): PAM module
  * arguments, config files and the CLI's flags all arrive here as
  * name/value pairs.
  *

@@ -1,7 +1,7 @@
 /*
- * decide.c - the whole decision of DESIGN.md section 1: the token is
+ * decide.c - the whole decision of docs/design.md 1: the token is
  * verified first, and only a token whose signature and claims passed is
- * looked up in the revocation store (SECURITY.md 30): no store work for
+ * looked up in the revocation store (SECURITY 30): no store work for
  * garbage, and no revocation oracle for forged tokens.
  */
 #include "config.h"

@@ -1,5 +1,5 @@
 /*
- * error.c - reason codes: the stable strings of DESIGN.md section 3 and a
+ * error.c - reason codes: the stable strings of docs/design.md 3 and a
  * human sentence for each.
  */
 #include "config.h"

@@ -2,7 +2,7 @@
  * jwtrev.h - the interface of libjwtrev, shared by mod_auth_jwtrev,
  * pam_jwtrev and the jwtrev admin tool.
  *
- * Conventions (see STYLE.md):
+ * Conventions (see HACKING.md):
  *  - every fallible function returns 0 or a negative JWTREV_ERR_* code and
  *    fills the caller's jwtrev_error (which may be NULL) with a detail text;
  *  - out-parameters come last and are written only on success;
@@ -25,7 +25,7 @@ extern "C" {
 /* ---- errors and reason codes ------------------------------------------ */
 
 /*
- * One code per reason of DESIGN.md section 3; jwtrev_reason() gives the
+ * One code per reason of docs/design.md 3; jwtrev_reason() gives the
  * stable string.  Values are never renumbered once released.
  */
 enum jwtrev_errcode {
@@ -154,7 +154,7 @@ enum jwtrev_on_db_error {
 #define JWTREV_DEFAULT_DB "/var/lib/jwtrev"
 
 /*
- * Verification settings by option name (DESIGN.md 5.1 and 5.3).  The
+ * Verification settings by option name (docs/design.md 5.1 and 5.3).  The
  * struct owns every string in it; jwtrev_conf_free() releases them.
  */
 typedef struct jwtrev_conf {
@@ -227,7 +227,7 @@ int jwtrev_conf_load_file(jwtrev_conf *c, const char *path, unsigned flags,
 
 /*
  * A set of verification keys, each bound to exactly one algorithm
- * (SECURITY.md 13-16).  Immutable once loaded; reference counted so that a
+ * (SECURITY 13-16).  Immutable once loaded; reference counted so that a
  * host can swap in a reloaded ring while requests still use the old one.
  */
 typedef struct jwtrev_keyring jwtrev_keyring;
@@ -323,7 +323,7 @@ int jwtrev_verify(const jwtrev_policy *p, const jwtrev_keyring *kr,
  * revoke/unrevoke/status` refers to: size cap, split, strict base64url,
  * the header and payload as strict JSON objects, the kid's shape and the
  * claim shapes, with the verifier's code (exp and nbf rounded up, iat
- * down).  NEVER on the decision path (SECURITY.md 31): nothing it returns
+ * down).  NEVER on the decision path (SECURITY 31): nothing it returns
  * is trusted.  out->alg and out->user are not set.  On success the caller
  * releases *out with jwtrev_token_clear().
  */
@@ -349,7 +349,7 @@ void jwtrev_text_logid(const char *text, size_t len, jwtrev_error *err);
 /* ---- revocation store: readers ------------------------------------------- */
 
 /*
- * A read-only handle on a store directory (DESIGN.md section 4).  One
+ * A read-only handle on a store directory (docs/design.md 4).  One
  * handle may be used by many threads at once; it notices new versions of
  * the store by itself.  Must not cross fork(): open it in the child.
  */
@@ -391,7 +391,7 @@ int jwtrev_store_revoke_subject(const char *dir, const char *iss,
 
 /*
  * jwtrev_verify() then, when db is not NULL, jwtrev_revdb_check(): the
- * decision of DESIGN.md section 1, failing closed on store errors.  Hosts
+ * decision of docs/design.md 1, failing closed on store errors.  Hosts
  * that may fail open call the two steps themselves.
  */
 int jwtrev_decide(const jwtrev_policy *p, const jwtrev_keyring *kr,

@@ -1,6 +1,6 @@
 /*
  * jwtrev_store.h - the administration interface of the revocation store
- * (DESIGN.md section 4), used by the jwtrev tool and the tests.  The
+ * (docs/design.md 4), used by the jwtrev tool and the tests.  The
  * modules need only the reader and the two writes declared in jwtrev.h.
  *
  * Every function takes the store directory; writers serialise on the
@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-/* What an entry revokes (DESIGN.md 4).  The values are stored on disk. */
+/* What an entry revokes (docs/design.md 4).  The values are stored on disk. */
 typedef enum jwtrev_entry_kind {
     JWTREV_ENTRY_TOKEN = 1,   /* one token by (iss, jti) */
     JWTREV_ENTRY_HASH = 2,    /* one token by SHA-256 of header.payload */

@@ -1,5 +1,5 @@
 /*
- * test_b64url.c - strict base64url (SECURITY.md 4-5): only the canonical
+ * test_b64url.c - strict base64url (SECURITY 4-5): only the canonical
  * text of a byte string decodes.
  */
 #include "config.h"

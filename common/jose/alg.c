@@ -1,7 +1,7 @@
 /*
  * alg.c - the JOSE signature algorithms this library knows, their names,
  * the parameters each one fixes (hash, key type, signature length), the
- * allow-list parser, and the key/algorithm binding rule of SECURITY.md 13.
+ * allow-list parser, and the key/algorithm binding rule of SECURITY 13.
  */
 #include "config.h"
 
@@ -10,7 +10,7 @@
 #include "keyp.h"
 
 /*
- * Indexed by jwtrev_alg.  The key type column is what makes SECURITY.md 14
+ * Indexed by jwtrev_alg.  The key type column is what makes SECURITY 14
  * hold: only JWTREVP_KT_SECRET keys can ever be bound to an HS* algorithm.
  */
 static const jwtrevp_alginfo algs[JWTREV_ALG_COUNT] = {

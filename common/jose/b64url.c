@@ -1,7 +1,7 @@
 /*
  * b64url.c - strict base64url (RFC 4648 section 5) without padding.
  *
- * Only the canonical encoding decodes (SECURITY.md 4): alphabet
+ * Only the canonical encoding decodes (SECURITY 4): alphabet
  * A-Z a-z 0-9 - _, no '=', a length of 1 mod 4 refused, unused trailing
  * bits must be zero.  So one byte string has exactly one accepted text.
  */

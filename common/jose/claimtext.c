@@ -1,6 +1,6 @@
 /*
  * claimtext.c - a verified claim as text for an env var or a header
- * (SECURITY.md 39): no CR, LF, NUL or other control character ever gets
+ * (SECURITY 39): no CR, LF, NUL or other control character ever gets
  * through, and the text is capped on a UTF-8 character boundary.
  */
 #include "config.h"

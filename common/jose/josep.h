@@ -16,7 +16,7 @@
 size_t jwtrevp_b64url_declen(size_t len);
 
 /*
- * Decode canonical base64url without padding (SECURITY.md 4).  dst holds at
+ * Decode canonical base64url without padding (SECURITY 4).  dst holds at
  * least jwtrevp_b64url_declen(len) bytes.  0 and *out_len, or
  * -JWTREV_ERR_MALFORMED (never a length).
  */
@@ -45,7 +45,7 @@ int jwtrevp_json_parse_object(const void *buf, size_t len, json_t **out);
  */
 
 /*
- * One verification key, bound to exactly one algorithm (SECURITY.md 13).
+ * One verification key, bound to exactly one algorithm (SECURITY 13).
  * Immutable once in a ring; EVP_PKEY is only read, so threads may share it.
  */
 typedef struct jwtrevp_key {
@@ -72,7 +72,7 @@ const jwtrevp_key *jwtrevp_keyring_by_alg(const jwtrev_keyring *kr,
                                           jwtrev_alg alg, size_t i);
 
 /*
- * Verify sig over msg with k under k->alg's rules (SECURITY.md 18-23).
+ * Verify sig over msg with k under k->alg's rules (SECURITY 18-23).
  * 0: valid; -JWTREV_ERR_BAD_SIGNATURE: not; -JWTREV_ERR_INTERNAL: out of
  * memory.  Leaves the OpenSSL error queue empty.
  */

@@ -1,5 +1,5 @@
 /*
- * json.c - strict JSON input (SECURITY.md 6 and 24): UTF-8, an object at
+ * json.c - strict JSON input (SECURITY 6 and 24): UTF-8, an object at
  * the top, duplicate member names refused, nothing after the value, and a
  * bounded nesting depth.
  *

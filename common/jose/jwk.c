@@ -68,7 +68,7 @@ b64_required(const json_t *jwk, const char *name, const jwtrevp_loadctx *lc,
 
 /*
  * 1 when use and key_ops allow the purpose, 0 when they rule it out
- * (SECURITY.md 15), or a refusal when they are malformed.
+ * (SECURITY 15), or a refusal when they are malformed.
  */
 static int
 purpose_ok(const json_t *jwk, jwk_purpose want, const jwtrevp_loadctx *lc)
@@ -443,7 +443,7 @@ jwk_one(const json_t *jwk, int in_set, jwtrevp_keylist *kl,
     return jwtrevp_keylist_add(kl, &k, type, alg, lc);
 }
 
-/* SECURITY.md 15: one set never holds both secret and public keys. */
+/* SECURITY 15: one set never holds both secret and public keys. */
 static int
 set_is_mixed(const json_t *keys)
 {

@@ -1,6 +1,6 @@
 /*
- * jws.c - the decision pipeline up to the revocation lookup (DESIGN.md 1,
- * SECURITY.md 1-12, 16-17, 24-28):
+ * jws.c - the decision pipeline up to the revocation lookup (docs/design.md 1,
+ * SECURITY 1-12, 16-17, 24-28):
  *
  *   size cap -> split -> SHA-256 of the signing input -> strict
  *   base64url of all three segments (no whitespace, control or other

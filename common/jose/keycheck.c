@@ -1,6 +1,6 @@
 /*
  * keycheck.c - what an asymmetric key must be before it is used, for
- * verification and for signing alike (SECURITY.md 15): RSA of 2048 to 8192
+ * verification and for signing alike (SECURITY 15): RSA of 2048 to 8192
  * bits with an odd public exponent >= 65537, an odd modulus without small
  * factors and no ROCA fingerprint, EC keys on P-256, P-384 or P-521 with a
  * valid point, Ed25519.

@@ -1,7 +1,7 @@
 /*
  * keyfile.c - what the key loaders read from files: whole files of a
  * bounded size, the "KID#FILE" syntax, and HMAC secrets (one final line
- * ending stripped; public key material refused, SECURITY.md 14).
+ * ending stripped; public key material refused, SECURITY 14).
  */
 #include "config.h"
 
@@ -138,7 +138,7 @@ jwtrevp_secret_check(const unsigned char *s, size_t len,
            (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n'))
         i++;
     /* Public key material is no secret: as an HMAC key it would let
-     * anyone forge tokens (SECURITY.md 14). */
+     * anyone forge tokens (SECURITY 14). */
     if (memmem(s, len, "-----BEGIN", 10) != NULL)
         return jwtrevp_refuse(lc, "holds PEM data; key material is never "
                                   "an HMAC secret");

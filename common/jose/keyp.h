@@ -10,7 +10,7 @@
 
 /* ---- algorithms (alg.c) -------------------------------------------------- */
 
-/* What a key is, as far as algorithm binding cares (SECURITY.md 13-14). */
+/* What a key is, as far as algorithm binding cares (SECURITY 13-14). */
 typedef enum jwtrevp_keytype {
     JWTREVP_KT_SECRET,
     JWTREVP_KT_RSA,
@@ -45,7 +45,7 @@ int jwtrevp_alg_fits(jwtrev_alg alg, jwtrevp_keytype t);
 jwtrev_alg jwtrevp_alg_default(jwtrevp_keytype t);
 
 /*
- * SECURITY.md 13 for a key that names no algorithm: the one algorithm of
+ * SECURITY 13 for a key that names no algorithm: the one algorithm of
  * its type in allowed if there is exactly one, else the type's default.
  * The result may lie outside allowed: then the key is not usable.
  */
@@ -113,7 +113,7 @@ int jwtrevp_split_kid(const char *path, char **kid, const char **file,
 void jwtrevp_secret_trim(const char *buf, size_t *len);
 
 /*
- * SECURITY.md 14: refuse secret bytes that are really public key material
+ * SECURITY 14: refuse secret bytes that are really public key material
  * (PEM, JSON, DER, OpenSSH), which an attacker could know.
  */
 int jwtrevp_secret_check(const unsigned char *s, size_t len,
@@ -122,7 +122,7 @@ int jwtrevp_secret_check(const unsigned char *s, size_t len,
 /* ---- asymmetric key checks (keycheck.c) ---------------------------------- */
 
 /*
- * The type of pk after the loader's rules (SECURITY.md 15): RSA 2048-8192
+ * The type of pk after the loader's rules (SECURITY 15): RSA 2048-8192
  * bits with an odd e >= 65537 and no ROCA fingerprint, EC on P-256/384/521
  * with a valid point, Ed25519; anything else is refused naming the reason.
  */
@@ -163,7 +163,7 @@ const unsigned char *jwtrevp_ec_order(jwtrev_alg alg);
 
 /*
  * For RS*: PKCS#1 v1.5 padding.  For PS*: PSS with MGF1 over md and the
- * salt length set to the hash length (SECURITY.md 20).  Others: nothing.
+ * salt length set to the hash length (SECURITY 20).  Others: nothing.
  * 1 on success.
  */
 int jwtrevp_rsa_params(EVP_PKEY_CTX *pctx, jwtrev_alg alg, EVP_MD *md);

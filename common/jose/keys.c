@@ -1,6 +1,6 @@
 /*
  * keys.c - the keyring: loading key files (PEM, JWK, JWKS) and secret
- * files into verification keys bound to one algorithm each (SECURITY.md
+ * files into verification keys bound to one algorithm each (SECURITY
  * 13-16), and finding a token's key.
  *
  * A file's keys are collected in a jwtrevp_keylist and join the ring only
@@ -230,7 +230,7 @@ kid_shown(const jwtrevp_key *k)
 
 /*
  * Move a file's keys into the ring, refusing a kid already in the ring or
- * twice in the file (SECURITY.md 15-16: a kid selects exactly one key).
+ * twice in the file (SECURITY 15-16: a kid selects exactly one key).
  */
 static int
 ring_take(jwtrev_keyring *kr, jwtrevp_keylist *kl, const jwtrevp_loadctx *lc)

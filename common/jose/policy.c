@@ -1,6 +1,6 @@
 /*
  * policy.c - a jwtrev_conf compiled into the rules a token is judged by:
- * the typ header rule (SECURITY.md 9) and the claims (SECURITY.md 24-28).
+ * the typ header rule (SECURITY 9) and the claims (SECURITY 24-28).
  *
  * The claims of a verified payload are judged in this order, and the
  * first failure is the token's one reason:

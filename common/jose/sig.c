@@ -1,6 +1,6 @@
 /*
  * sig.c - verify a JWS signature over the signing input with one bound key
- * (SECURITY.md 18-23).  Lengths are checked before OpenSSL sees anything;
+ * (SECURITY 18-23).  Lengths are checked before OpenSSL sees anything;
  * only an explicit 1 from OpenSSL accepts; the OpenSSL error queue is left
  * empty, so one failure never leaks into another thread's or call's view.
  */

@@ -2,7 +2,7 @@
  * storep.h - the revocation store's private parts, shared by its files
  * (store*.c, revdb.c) and its unit tests.
  *
- * A store is a directory (DESIGN.md section 4):
+ * A store is a directory (docs/design.md 4):
  *   lock       writers hold flock(LOCK_EX) on it; the kernel drops it when
  *              a writer dies, so a killed writer never blocks anyone
  *   gen        a counter a writer bumps in place after each change; readers

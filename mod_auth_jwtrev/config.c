@@ -454,5 +454,5 @@ const command_rec jr_cmds[] = {
                   "Off"),
     AP_INIT_TAKE1("AuthJWTCacheSize", set_cache_size, NULL, JR_WHERE,
                   "verified tokens cached per process (0: off)"),
-    {NULL},
+    {0},
 };

@@ -229,3 +229,19 @@ jr_cache_put(jr_cache *c, jr_verified *v)
     pthread_rwlock_unlock(&set->lock);
     jr_verified_release(old);
 }
+
+void
+jr_cache_destroy(jr_cache *c)
+{
+    size_t i, j;
+
+    if (c == NULL)
+        return;
+    for (i = 0; i < c->nsets; i++) {
+        for (j = 0; j < c->ways; j++)
+            jr_verified_release(c->sets[i].slot[j].v);
+        pthread_rwlock_destroy(&c->sets[i].lock);
+    }
+    free(c->sets);
+    free(c);
+}

@@ -267,6 +267,11 @@ jr_verified *jr_cache_get(jr_cache *c, uint64_t hash, const char *tok,
 /* Remember v (the cache takes its own reference). */
 void jr_cache_put(jr_cache *c, jr_verified *v);
 
+/* Drop the cache's references and free it (NULL: nothing), once no thread
+ * uses it.  A child's caches last as long as the child; tests free theirs
+ * so that LeakSanitizer sees only real leaks. */
+void jr_cache_destroy(jr_cache *c);
+
 /* ---- the request (request.c, respond.c, claims.c) ------------------------ */
 
 /* Module-local results beside -JWTREV_ERR_*. */

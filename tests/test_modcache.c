@@ -68,7 +68,11 @@ test_hits(void)
     jr_verified_release(v);
     hit = lookup(c, 1, 7);
     ok(hit != NULL && hit->tok.exp == 1, "the cache keeps its own reference");
+    jr_cache_destroy(c);
+    ok(hit != NULL && hit->refs == 1,
+       "destroying the cache drops its reference, not the caller's");
     jr_verified_release(hit);
+    jr_cache_destroy(NULL);
 }
 
 /* Four entries per set: fill one cache set-exactly, use, overflow. */
@@ -107,6 +111,7 @@ test_bound(void)
     jr_verified_release(hit);
     ok(held->tok.exp == 0, "a held entry stays readable");
     jr_verified_release(held);
+    jr_cache_destroy(c);
 
     c = jr_cache_create(4);
     held = entry(9, 1);
@@ -118,6 +123,7 @@ test_bound(void)
     ok(held->refs == 1, "a newer generation replaces the same token");
     jr_verified_release(held);
     jr_verified_release(hit);
+    jr_cache_destroy(c);
 }
 
 #define THREADS 8
@@ -173,6 +179,7 @@ test_threads(void)
        "%d threads x %d lookups/inserts: every hit was the asked "
        "entry (%d wrong)",
        THREADS, ROUNDS, bad);
+    jr_cache_destroy(c);
 }
 
 /* Every byte of the text counts, at every length (the 16-byte blocks

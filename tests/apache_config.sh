@@ -219,7 +219,7 @@ printf 'short' >"$S/keys/short.key"
 while IFS='|' read -r line name; do
     printf '<Location /x>\n    AuthType Bearer\n    %b\n    Require valid-user\n</Location>\n' \
         "$(printf '%s' "$line" | sed "s|@S@|$S|g")" >"$S/site.conf"
-    "$APACHE2_BIN" -t -f "$S/httpd.conf" >"$S/t.out" 2>&1
+    ap_httpd -t -f "$S/httpd.conf" >"$S/t.out" 2>&1
     is $? 1 "apache2 -t refuses: $line"
     grep -q "$name" "$S/t.out"
     ok $? "  and names $name"
@@ -248,13 +248,13 @@ EOF
 # without a usable algorithm: judged at start-up, naming the section.
 printf 'AuthJWTKeyFile %s\n<Location /y>\n    AuthType Bearer\n    AuthJWTAlgorithms ES256\n    Require valid-user\n</Location>\n' \
     "$S/keys/rsa.pub.pem" >"$S/site.conf"
-"$APACHE2_BIN" -t -f "$S/httpd.conf" >"$S/t.out" 2>&1
+ap_httpd -t -f "$S/httpd.conf" >"$S/t.out" 2>&1
 is $? 1 "apache2 -t refuses an inherited key the section's algorithms exclude"
 grep -q "AuthJWTAlgorithms as merged for <Location /y>" "$S/t.out"
 ok $? "  and names the directives and the section"
 printf '<Location /x>\n    AuthType Bearer\n    AuthJWTKeyFile %s\n    Require jwt-scope read\n</Location>\n' \
     "$S/keys/rsa.pub.pem" >"$S/site.conf"
-"$APACHE2_BIN" -t -f "$S/httpd.conf" >"$S/t.out" 2>&1
+ap_httpd -t -f "$S/httpd.conf" >"$S/t.out" 2>&1
 ok $? "apache2 -t accepts a good configuration (control)"
 
 # --- the shipped examples pass apache2 -t ------------------------------------
@@ -280,7 +280,7 @@ $(sed "s|/usr/lib/apache2/modules/mod_auth_jwtrev.so|$MOD_AUTH_JWTREV|" \
 Include "$top_srcdir/examples/apache/auth_jwtrev.conf"
 Include "$S/site-api.conf"
 EOF
-"$APACHE2_BIN" -t -f "$S/examples.conf" >"$S/t.out" 2>&1
+ap_httpd -t -f "$S/examples.conf" >"$S/t.out" 2>&1
 rc=$?
 ok $rc "examples/apache (.load, .conf, site-api.conf) pass apache2 -t"
 [ $rc -eq 0 ] ||

@@ -4,12 +4,16 @@
 #   ap_setup                 scratch dir $S (0755), keys, a store, htdocs
 #   ap_start SITE_CONF_TEXT  write httpd.conf + site.conf, check, start
 #   ap_stop                  stop httpd (also done at exit)
+#   ap_httpd [apache2 args]  $APACHE2_BIN (with the preload below), e.g. -t
 #   sign [jwtrev sign args]  a token signed with $S/rsa.pem (RS256)
 #   get URL [curl args]      sets CODE, and HDRS (the response headers)
 #   hdr NAME                 a header of the last response ("" if none)
 #   mkfile PATH              htdocs/PATH with the content "ok"
 #
 # KEEP=1 keeps the scratch dir (config, error.log) for a look afterwards.
+# JWTREV_TEST_PRELOAD (./dev sanitize, ./dev tsan): a sanitizer runtime
+# that every apache2 run loads first, for a module built with that
+# sanitizer; each report goes to $S/sanitizer/ and fails the test at exit.
 # Needs: $APACHE2_BIN, $MOD_AUTH_JWTREV, $JWTREV, openssl, curl; a missing
 # one is a failure, never a skip.
 set -u
@@ -19,11 +23,58 @@ PORT=
 MODDIR=${APACHE_MODDIR:-/usr/lib/apache2/modules}
 
 ap_cleanup() {
-    [ -n "${KEEP:-}" ] && { ap_stop; echo "# kept $S"; return; }
+    local rc=0
     ap_stop
-    [ -n "$S" ] && rm -rf "$S"
+    ap_sanitizer_reports || rc=1
+    if [ -n "${KEEP:-}" ]; then
+        echo "# kept $S"
+    elif [ -n "$S" ]; then
+        rm -rf "$S"
+    fi
+    [ $rc -eq 0 ] || exit 1
 }
 trap ap_cleanup EXIT
+
+# The preload goes to apache2 alone (not to curl or the CLI).  httpd
+# itself is not instrumented and leaves its pools to the exit by design,
+# so leak detection is off for it; any other report stops the process
+# (abort_on_error, halt_on_error; TSan's halt_on_error comes from ./dev
+# tsan) and is written to $S/sanitizer/report.PID, a directory the
+# children (www-data) can write, which ap_sanitizer_reports checks at exit.
+ap_httpd() { (ap_exec_httpd "$@"); }
+
+# ap_exec_httpd [setsid] [apache2 args]: the shell becomes apache2 (in a
+# session of its own with setsid, so its pid is the process group to stop).
+ap_exec_httpd() {
+    local run=env log=$S/sanitizer/report
+    [ "${1:-}" = setsid ] && { run=setsid; shift; }
+    [ -n "${JWTREV_TEST_PRELOAD:-}" ] || exec $run "$APACHE2_BIN" "$@"
+    exec $run env LD_PRELOAD="$JWTREV_TEST_PRELOAD" \
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0:abort_on_error=1:log_path=$log" \
+        UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1:log_path=$log" \
+        TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS:}log_path=$log" \
+        "$APACHE2_BIN" "$@"
+}
+
+# Any sanitizer report of an apache2 run (a parent, a child, apache2 -t):
+# shown as comments and a Bail out, which fails the test.
+ap_sanitizer_reports() {
+    [ -n "${JWTREV_TEST_PRELOAD:-}" ] && [ -n "$S" ] || return 0
+    local f found=0
+    for f in "$S"/sanitizer/report.*; do
+        [ -e "$f" ] || continue
+        sed 's/^/# /' "$f"
+        found=1
+    done
+    # a report that could not go to its file goes to stderr: error.log
+    for f in "$S"/*.log "$S"/*.out; do
+        [ -e "$f" ] && grep -q 'Sanitizer\|runtime error:' "$f" &&
+            { sed 's/^/# /' "$f"; found=1; }
+    done
+    [ $found -eq 0 ] && return 0
+    echo "Bail out! sanitizer report from httpd"
+    return 1
+}
 
 ap_need() {
     local what
@@ -45,7 +96,8 @@ ap_setup() {
     ap_need
     S=$(mktemp -d /tmp/jwtrev-apache.XXXXXX)
     chmod 755 "$S"
-    mkdir -p "$S/htdocs" "$S/run" "$S/keys"
+    mkdir -p "$S/htdocs" "$S/run" "$S/keys" "$S/sanitizer"
+    chmod 1777 "$S/sanitizer"
     openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
         -out "$S/keys/rsa.pem" 2>/dev/null &&
         openssl pkey -in "$S/keys/rsa.pem" -pubout -out "$S/keys/rsa.pub.pem" &&
@@ -89,14 +141,14 @@ ap_try_start() {
         -e "s|@MODULE@|$MOD_AUTH_JWTREV|g" -e "s|@LOGLEVEL@|${2:-warn auth_jwtrev:debug}|g" \
         "$top_srcdir/tests/apache/httpd.conf.in" >"$S/httpd.conf"
     printf '%s\n' "$1" >"$S/site.conf"
-    if ! "$APACHE2_BIN" -t -f "$S/httpd.conf" >"$S/configtest.log" 2>&1; then
+    if ! ap_httpd -t -f "$S/httpd.conf" >"$S/configtest.log" 2>&1; then
         sed 's/^/# /' "$S/configtest.log"
         echo "Bail out! apache2 -t refused the test configuration"
         exit 1
     fi
     : >"$S/error.log"
     rm -f "$S/httpd.pid"
-    setsid "$APACHE2_BIN" -DFOREGROUND -f "$S/httpd.conf" \
+    ap_exec_httpd setsid -DFOREGROUND -f "$S/httpd.conf" \
         >"$S/httpd.out" 2>&1 &
     AP_PID=$!
     local i

@@ -3,7 +3,11 @@
  * merge, the directive setters and the command table.
  *
  * Every directive is allowed wherever AuthConfig is (server, virtual
- * host, <Directory>/<Location>, .htaccess with AllowOverride AuthConfig).
+ * host, <Directory>/<Location>, .htaccess with AllowOverride AuthConfig),
+ * but for the store's two (AuthJWTRevocationDB, AuthJWTOnDBError): the
+ * administrator's revocation must hold in every directory, so no
+ * .htaccess may turn it off or weaken it (httpd answers such an
+ * .htaccess with 500 and "not allowed here").
  * A value is judged when the directive is read: the library's option
  * parser for policy values, and key files are loaded, so that a bad
  * value stops `apache2 -t` (or, in .htaccess, fails that request with
@@ -26,6 +30,8 @@
 /* Server and virtual host (RSRC_CONF), sections and .htaccess with
  * AllowOverride AuthConfig (OR_AUTHCFG). */
 #define JR_WHERE (RSRC_CONF | OR_AUTHCFG)
+/* Server, virtual host and sections only, never .htaccess. */
+#define JR_WHERE_ADMIN (RSRC_CONF | ACCESS_CONF)
 
 /* clang-format off */
 const struct jr_optdef jr_optdefs[JR_OPT_COUNT] = {
@@ -439,11 +445,11 @@ const command_rec jr_cmds[] = {
                   (void *)(intptr_t)JR_OPT_USER_CLAIM, JR_WHERE,
                   "claim that becomes REMOTE_USER (default sub)"),
     AP_INIT_TAKE1("AuthJWTRevocationDB", set_opt, (void *)(intptr_t)JR_OPT_DB,
-                  JR_WHERE,
+                  JR_WHERE_ADMIN,
                   "revocation store directory, or Off (default "
                   "/var/lib/jwtrev)"),
     AP_INIT_TAKE1("AuthJWTOnDBError", set_opt,
-                  (void *)(intptr_t)JR_OPT_ON_DB_ERROR, JR_WHERE,
+                  (void *)(intptr_t)JR_OPT_ON_DB_ERROR, JR_WHERE_ADMIN,
                   "deny (default) or allow when the store cannot answer"),
     AP_INIT_TAKE1("AuthJWTCookie", set_cookie, NULL, JR_WHERE,
                   "also accept the token from this cookie"),

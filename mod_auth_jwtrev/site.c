@@ -133,6 +133,12 @@ site_build(const jr_dir_conf *dc, const char *id, apr_pool_t *p, jr_site **out,
     memset(&site, 0, sizeof(site));
     if ((rc = jr_conf_build(dc, p, &c, err)) != 0)
         goto done;
+    if (c.keys.n == 0 && c.secrets.n == 0) {
+        /* The directives, not the library's option names. */
+        rc = jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                         "no key: set AuthJWTKeyFile or AuthJWTSecretFile");
+        goto done;
+    }
     rc = jr_keyset_get((const char *const *)c.keys.v, c.keys.n,
                        (const char *const *)c.secrets.v, c.secrets.n, c.algs, p,
                        &site.keys, err);

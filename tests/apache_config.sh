@@ -252,14 +252,17 @@ ap_httpd -t -f "$S/httpd.conf" >"$S/t.out" 2>&1
 is $? 1 "apache2 -t refuses an inherited key the section's algorithms exclude"
 grep -q "AuthJWTAlgorithms as merged for <Location /y>" "$S/t.out"
 ok $? "  and names the directives and the section"
-printf '<Location /x>\n    AuthType Bearer\n    AuthJWTKeyFile %s\n    Require jwt-scope read\n</Location>\n' \
-    "$S/keys/rsa.pub.pem" >"$S/site.conf"
+printf 'AuthJWTRevocationDB %s\n<Location /x>\n    AuthType Bearer\n    AuthJWTKeyFile %s\n    Require jwt-scope read\n</Location>\n' \
+    "$S/store" "$S/keys/rsa.pub.pem" >"$S/site.conf"
 ap_httpd -t -f "$S/httpd.conf" >"$S/t.out" 2>&1
 ok $? "apache2 -t accepts a good configuration (control)"
 
 # --- the shipped examples pass apache2 -t ------------------------------------
+# (their paths made the scratch dir's: apache2 -t judges keys and store)
 sed "s|/etc/jwtrev/issuer.jwks|$S/keys/ec.pub.pem|" \
     "$top_srcdir/examples/apache/site-api.conf" >"$S/site-api.conf"
+sed "s|/var/lib/jwtrev|$S/store|" \
+    "$top_srcdir/examples/apache/auth_jwtrev.conf" >"$S/auth_jwtrev.conf"
 cat >"$S/examples.conf" <<EOF
 ServerRoot "$S"
 ServerName 127.0.0.1
@@ -277,7 +280,7 @@ LoadModule proxy_module $MODDIR/mod_proxy.so
 LoadModule proxy_http_module $MODDIR/mod_proxy_http.so
 $(sed "s|/usr/lib/apache2/modules/mod_auth_jwtrev.so|$MOD_AUTH_JWTREV|" \
     "$top_srcdir/examples/apache/auth_jwtrev.load")
-Include "$top_srcdir/examples/apache/auth_jwtrev.conf"
+Include "$S/auth_jwtrev.conf"
 Include "$S/site-api.conf"
 EOF
 ap_httpd -t -f "$S/examples.conf" >"$S/t.out" 2>&1

@@ -46,6 +46,7 @@ struct gen_map {
 
 struct jwtrev_revdb {
     char *dir;
+    storep_dir sd;           /* the directory as last judged (refresh mutex) */
     pthread_rwlock_t lock;   /* lookups shared; swapping view/gen exclusive */
     pthread_mutex_t refresh; /* one refresher at a time */
     struct gen_map gen;
@@ -89,26 +90,19 @@ path_in(const jwtrev_revdb *db, const char *name, char *buf)
 
 /* Map gen read-only: its own pages, shared with the writers' pwrite. */
 static int
-map_gen(const char *path, struct gen_map *out, jwtrev_error *err)
+map_gen(const jwtrev_revdb *db, struct gen_map *out, jwtrev_error *err)
 {
+    char path[PATH_MAX];
     struct stat st;
     void *map;
-    int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
+    int fd, rc = storep_open_in(&db->sd, "gen", O_RDONLY, &fd, &st, err);
 
-    if (fd < 0)
-        return errno == ENOENT
-                   ? jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
-                                 "%s: missing (is the store initialised? "
-                                 "see jwtrev init)",
-                                 path)
-                   : storep_fail_errno(err, path, "cannot open", errno);
-    if (fstat(fd, &st) != 0)
-        rc = storep_fail_errno(err, path, "cannot stat", errno);
-    else if (!S_ISREG(st.st_mode) || st.st_size < GEN_LEN)
+    if (rc != 0)
+        return rc;
+    snprintf(path, sizeof(path), "%s/gen", db->dir);
+    if (st.st_size < GEN_LEN)
         rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
                          "%s: not a jwtrev generation file", path);
-    else
-        rc = storep_check_mode(&st, path, err);
     map = rc == 0 ? mmap(NULL, GEN_LEN, PROT_READ, MAP_SHARED, fd, 0) : NULL;
     close(fd);
     if (rc != 0)
@@ -139,22 +133,19 @@ view_free_except(struct view *v, const struct view *keep)
 }
 
 /*
- * The file at path if it is still f (same inode: f holds it open, so the
- * number cannot have been reused) and not writable by others, else NULL:
- * opening it again then decides (and refuses a world-writable file).
+ * The file name if it is still f (same inode: f holds it open, so the
+ * number cannot have been reused) and still acceptable, else NULL:
+ * opening it again then decides (and refuses what is wrong with it).
  */
 static storep_file *
-unchanged(storep_file *f, const char *path)
+unchanged(const jwtrev_revdb *db, storep_file *f, const char *name)
 {
-    struct stat st;
-
-    if (f == NULL || stat(path, &st) != 0 || (st.st_mode & S_IWOTH))
-        return NULL;
-    return st.st_dev == f->dev && st.st_ino == f->ino ? f : NULL;
+    return f != NULL && storep_lstat_same(&db->sd, name, f->dev, f->ino) ? f
+                                                                         : NULL;
 }
 
-/* A full check reopens a base whose filter is missing (a retry) or has
- * turned world-writable (then refused). */
+/* A full check reopens a base whose filter is missing (a retry) or is no
+ * longer acceptable (then refused). */
 static int
 filter_ok(const jwtrev_revdb *db, const storep_file *base)
 {
@@ -164,8 +155,8 @@ filter_ok(const jwtrev_revdb *db, const storep_file *base)
     if (base->bloom.blocks == NULL)
         return 0;
     storep_bloom_name(base->id, name);
-    return path_in(db, name, path) == 0 && stat(path, &st) == 0 &&
-           !(st.st_mode & S_IWOTH);
+    return path_in(db, name, path) == 0 && lstat(path, &st) == 0 &&
+           storep_file_judge(&db->sd, path, &st, NULL) == 0;
 }
 
 /*
@@ -176,28 +167,24 @@ static int
 open_files(const jwtrev_revdb *db, const struct view *old, int full,
            struct view *nv, jwtrev_error *err)
 {
-    char dpath[PATH_MAX], bpath[PATH_MAX];
     int rc;
 
-    if (path_in(db, "delta.db", dpath) != 0 ||
-        path_in(db, "base.db", bpath) != 0)
-        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: path too long",
-                           db->dir);
-    nv->delta = old != NULL ? unchanged(old->delta, dpath) : NULL;
+    nv->delta = old != NULL ? unchanged(db, old->delta, "delta.db") : NULL;
     if (nv->delta == NULL) {
-        rc = storep_file_open(dpath, dpath,
+        rc = storep_file_open(&db->sd, "delta.db",
                               STOREP_OPEN_THREAD | STOREP_OPEN_DELTA,
                               &nv->delta, err);
         if (rc != 0)
             return rc;
     }
-    nv->base = old != NULL ? unchanged(old->base, bpath) : NULL;
+    nv->base = old != NULL ? unchanged(db, old->base, "base.db") : NULL;
     if (nv->base != NULL && full && !filter_ok(db, nv->base))
         nv->base = NULL;
     if (nv->base == NULL) {
-        rc = storep_file_open(bpath, bpath, STOREP_OPEN_THREAD, &nv->base, err);
+        rc = storep_file_open(&db->sd, "base.db", STOREP_OPEN_THREAD, &nv->base,
+                              err);
         if (rc == 0)
-            rc = storep_file_attach_bloom(nv->base, db->dir, err);
+            rc = storep_file_attach_bloom(nv->base, &db->sd, err);
         if (rc != 0)
             return rc;
     }
@@ -206,34 +193,14 @@ open_files(const jwtrev_revdb *db, const struct view *old, int full,
     return 0;
 }
 
-static int
-check_dir(const jwtrev_revdb *db, jwtrev_error *err)
-{
-    struct stat st;
-
-    if (stat(db->dir, &st) != 0)
-        return storep_fail_errno(err, db->dir, "cannot open the store", errno);
-    if (!S_ISDIR(st.st_mode))
-        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: not a directory",
-                           db->dir);
-    return storep_check_mode(&st, db->dir, err);
-}
-
 /* A gen mapping for a full check: the current one, or the replacement. */
 static int
 recheck_gen(const jwtrev_revdb *db, struct gen_map *g, jwtrev_error *err)
 {
-    char path[PATH_MAX];
-    struct stat st;
-
     *g = db->gen;
-    if (path_in(db, "gen", path) != 0)
-        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: path too long",
-                           db->dir);
-    if (g->map != NULL && stat(path, &st) == 0 && st.st_dev == g->dev &&
-        st.st_ino == g->ino && !(st.st_mode & S_IWOTH))
+    if (g->map != NULL && storep_lstat_same(&db->sd, "gen", g->dev, g->ino))
         return 0;
-    return map_gen(path, g, err);
+    return map_gen(db, g, err);
 }
 
 /* Publish nv (NULL with err's text: unusable) and gen g; free the old. */
@@ -273,7 +240,7 @@ rebuild(jwtrev_revdb *db, int full, jwtrev_error *err)
     if (nv == NULL)
         rc = jwtrev_fail(&e, JWTREV_ERR_INTERNAL, "out of memory");
     if (rc == 0 && full)
-        rc = check_dir(db, &e);
+        rc = storep_dir_check(db->dir, &db->sd, &e);
     if (rc == 0 && full)
         rc = recheck_gen(db, &g, &e);
     if (rc == 0) {

@@ -71,16 +71,6 @@ storep_fail_errno(jwtrev_error *err, const char *name, const char *what,
                        strerror(errnum));
 }
 
-int
-storep_check_mode(const struct stat *st, const char *name, jwtrev_error *err)
-{
-    if (st->st_mode & S_IWOTH)
-        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
-                           "%s is writable by others: refusing the store",
-                           name);
-    return 0;
-}
-
 static int
 corrupt(jwtrev_error *err, const storep_file *f, const char *what)
 {
@@ -247,13 +237,20 @@ load_meta(storep_file *f, jwtrev_error *err)
     return rc;
 }
 
-/* Open path with Berkeley DB, read-only, in a private environment. */
+/*
+ * Open the file on fd with Berkeley DB, read-only, in a private
+ * environment.  Berkeley DB opens by name: it gets the descriptor's own
+ * name in /proc, so that it opens the very file judged on fd, whatever
+ * has been renamed into the store since.
+ */
 static int
-db_open_ro(storep_file *f, const char *path, unsigned flags, jwtrev_error *err)
+db_open_ro(storep_file *f, int fd, unsigned flags, jwtrev_error *err)
 {
+    char path[64];
     DB_ENV *env;
     int ret;
 
+    snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
     ret = db_create(&f->db, NULL, 0);
     if (ret != 0) {
         f->db = NULL;
@@ -269,8 +266,8 @@ db_open_ro(storep_file *f, const char *path, unsigned flags, jwtrev_error *err)
                       0);
     if (ret == ENOENT)
         return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
-                           "%s: missing (is the store initialised? "
-                           "see jwtrev init)",
+                           "%s: cannot open it again through /proc/self/fd "
+                           "(is /proc mounted?)",
                            f->name);
     if (ret == EACCES || ret == EPERM)
         return storep_fail_errno(err, f->name, "cannot open", ret);
@@ -280,25 +277,27 @@ db_open_ro(storep_file *f, const char *path, unsigned flags, jwtrev_error *err)
 }
 
 int
-storep_file_open(const char *path, const char *name, unsigned flags,
+storep_file_open(const storep_dir *d, const char *name, unsigned flags,
                  storep_file **out, jwtrev_error *err)
 {
     storep_file *f = calloc(1, sizeof(*f));
-    struct stat st;
-    int fd, rc;
+    char path[PATH_MAX];
+    struct stat st, dbst;
+    int fd = -1, dbfd, rc;
 
-    if (f == NULL || (f->name = strdup(name)) == NULL) {
+    snprintf(path, sizeof(path), "%s/%s", d->path, name);
+    if (f == NULL || (f->name = strdup(path)) == NULL) {
         free(f);
         return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     }
-    rc = db_open_ro(f, path, flags, err);
-    if (rc != 0)
-        goto done;
-    if (f->db->fd(f->db, &fd) != 0 || fstat(fd, &st) != 0) {
-        rc = storep_fail_errno(err, name, "cannot stat", errno);
-        goto done;
-    }
-    rc = storep_check_mode(&st, name, err);
+    rc = storep_open_in(d, name, O_RDONLY, &fd, &st, err);
+    if (rc == 0)
+        rc = db_open_ro(f, fd, flags, err);
+    /* What Berkeley DB holds is the file judged, or nothing at all. */
+    if (rc == 0 && (f->db->fd(f->db, &dbfd) != 0 || fstat(dbfd, &dbst) != 0 ||
+                    dbst.st_dev != st.st_dev || dbst.st_ino != st.st_ino))
+        rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                         "%s: changed while it was opened", path);
     if (rc != 0)
         goto done;
     f->dev = st.st_dev;
@@ -312,6 +311,8 @@ storep_file_open(const char *path, const char *name, unsigned flags,
                                  : "a base file in the place of "
                                    "a delta file");
 done:
+    if (fd >= 0)
+        close(fd);
     if (rc != 0)
         storep_file_close(f);
     else
@@ -348,27 +349,23 @@ storep_bloom_name(const unsigned char *id, char *buf)
 }
 
 int
-storep_file_attach_bloom(storep_file *f, const char *dir, jwtrev_error *err)
+storep_file_attach_bloom(storep_file *f, const storep_dir *d, jwtrev_error *err)
 {
     char name[STOREP_BLOOM_NAME_MAX], path[PATH_MAX];
     struct stat st;
     void *map;
-    int fd, rc = 0;
+    int fd, rc;
 
     storep_bloom_name(f->id, name);
-    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
-        return 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    snprintf(path, sizeof(path), "%s/%s", d->path, name);
+    if (lstat(path, &st) != 0 && errno == ENOENT)
         return 0; /* no filter: every probe answers "maybe" */
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+    rc = storep_open_in(d, name, O_RDONLY, &fd, &st, err);
+    if (rc != 0)
+        return rc;
+    if (st.st_size <= 0) {
         close(fd);
         return 0;
-    }
-    rc = storep_check_mode(&st, path, err);
-    if (rc != 0) {
-        close(fd);
-        return rc;
     }
     /* Immutable once renamed into place: only a writer breaking the
      * protocol could shrink it under the mapping. */
@@ -473,22 +470,19 @@ int
 storep_open_pair(const char *dir, unsigned flags, storep_file **base,
                  storep_file **delta, jwtrev_error *err)
 {
-    char bpath[PATH_MAX], dpath[PATH_MAX];
     storep_file *b = NULL, *d = NULL;
-    int rc;
+    storep_dir sd;
+    int rc = storep_dir_check(dir, &sd, err);
 
-    if (snprintf(bpath, sizeof(bpath), "%s/base.db", dir) >=
-            (int)sizeof(bpath) ||
-        snprintf(dpath, sizeof(dpath), "%s/delta.db", dir) >=
-            (int)sizeof(dpath))
-        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: path too long", dir);
     /* Delta first: a base opened later contains every older delta. */
-    rc = storep_file_open(dpath, dpath, flags | STOREP_OPEN_DELTA, &d, err);
     if (rc == 0)
-        rc =
-            storep_file_open(bpath, bpath, flags & ~STOREP_OPEN_DELTA, &b, err);
+        rc = storep_file_open(&sd, "delta.db", flags | STOREP_OPEN_DELTA, &d,
+                              err);
     if (rc == 0)
-        rc = storep_file_attach_bloom(b, dir, err);
+        rc = storep_file_open(&sd, "base.db", flags & ~STOREP_OPEN_DELTA, &b,
+                              err);
+    if (rc == 0)
+        rc = storep_file_attach_bloom(b, &sd, err);
     if (rc != 0) {
         storep_file_close(b);
         storep_file_close(d);

@@ -28,24 +28,41 @@ struct modes {
     mode_t dir, file, gen;
 };
 
+/*
+ * The mode (and group) of name, changed on the opened file: a link, a
+ * FIFO or a device in a store file's place is refused, never followed or
+ * waited on.  Its modes are what init repairs, so they are not judged.
+ */
 static int
-set_mode(int dirfd, const char *dir, const char *name, const struct modes *m,
+set_mode(const storep_dir *sd, const char *name, const struct modes *m,
          mode_t mode, jwtrev_error *err)
 {
     char path[PATH_MAX];
+    struct stat st;
+    int fd, rc = 0;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    if (m->gid != (gid_t)-1 &&
-        fchownat(dirfd, name, (uid_t)-1, m->gid, AT_SYMLINK_NOFOLLOW) != 0)
-        return storep_fail_errno(err, path, "cannot change the group", errno);
-    if (fchmodat(dirfd, name, mode, 0) != 0)
-        return storep_fail_errno(err, path, "cannot change the mode", errno);
-    return 0;
+    snprintf(path, sizeof(path), "%s/%s", sd->path, name);
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && errno == ELOOP && lstat(path, &st) == 0)
+        return storep_file_judge(sd, path, &st, err);
+    if (fd < 0)
+        return storep_fail_errno(err, path, "cannot open", errno);
+    if (fstat(fd, &st) != 0)
+        rc = storep_fail_errno(err, path, "cannot stat", errno);
+    else if (!S_ISREG(st.st_mode))
+        rc = storep_file_judge(sd, path, &st, err);
+    else if (m->gid != (gid_t)-1 && fchown(fd, (uid_t)-1, m->gid) != 0)
+        rc = storep_fail_errno(err, path, "cannot change the group", errno);
+    else if (fchmod(fd, mode) != 0)
+        rc = storep_fail_errno(err, path, "cannot change the mode", errno);
+    close(fd);
+    return rc;
 }
 
 /* Every file of the store, whatever made it, gets the store's modes. */
 static int
-fix_modes(int dirfd, const char *dir, const struct modes *m, jwtrev_error *err)
+fix_modes(int dirfd, const storep_dir *sd, const struct modes *m,
+          jwtrev_error *err)
 {
     struct dirent *de;
     DIR *d;
@@ -54,16 +71,16 @@ fix_modes(int dirfd, const char *dir, const struct modes *m, jwtrev_error *err)
     if (fd < 0 || (d = fdopendir(fd)) == NULL) {
         if (fd >= 0)
             close(fd);
-        return storep_fail_errno(err, dir, "cannot list", errno);
+        return storep_fail_errno(err, sd->path, "cannot list", errno);
     }
     while (rc == 0 && (de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, "gen") == 0)
-            rc = set_mode(dirfd, dir, de->d_name, m, m->gen, err);
+            rc = set_mode(sd, de->d_name, m, m->gen, err);
         else if (strcmp(de->d_name, "lock") == 0 ||
                  strcmp(de->d_name, "base.db") == 0 ||
                  strcmp(de->d_name, "delta.db") == 0 ||
                  strncmp(de->d_name, "bloom.", 6) == 0)
-            rc = set_mode(dirfd, dir, de->d_name, m, m->file, err);
+            rc = set_mode(sd, de->d_name, m, m->file, err);
     }
     closedir(d);
     return rc;
@@ -86,50 +103,54 @@ make_dir(const char *dir, const struct modes *m, int *dirfd, jwtrev_error *err)
 
 /* Create lock and gen when missing; take the lock into w. */
 static int
-make_lock_and_gen(storep_txn *w, const struct modes *m, jwtrev_error *err)
+make_lock_and_gen(storep_txn *w, const storep_dir *sd, const struct modes *m,
+                  jwtrev_error *err)
 {
     unsigned char gen[16];
     char tmp[32];
     uint64_t one = 1;
-    int rc = 0;
+    struct stat st;
+    int fd, rc = 0;
 
-    w->lockfd = openat(w->dirfd, "lock",
-                       O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, m->file);
-    if (w->lockfd < 0)
+    /* Created when missing (O_EXCL: never through a link), then opened
+     * and judged like every store file. */
+    fd = openat(w->dirfd, "lock",
+                O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, m->file);
+    if (fd < 0 && errno != EEXIST)
         return storep_fail_errno(err, "lock", "cannot create", errno);
-    rc = storep_lock_wait(w->lockfd, w->dir, err);
+    if (fd >= 0)
+        close(fd);
+    rc = storep_open_in(sd, "lock", O_RDONLY, &w->lockfd, &st, err);
+    if (rc == 0)
+        rc = storep_lock_wait(w->lockfd, w->dir, err);
     if (rc != 0)
         return rc;
     memcpy(gen, GEN_MAGIC, 8);
     memcpy(gen + 8, &one, 8);
     /* Whole or not at all, like every file of the store. */
     snprintf(tmp, sizeof(tmp), "gen.tmp.%ld", (long)getpid());
-    if (faccessat(w->dirfd, "gen", F_OK, 0) != 0) {
+    if (faccessat(w->dirfd, "gen", F_OK, AT_SYMLINK_NOFOLLOW) != 0) {
         rc = storep_write_file(w->dirfd, tmp, gen, sizeof(gen), m->gen, err);
         if (rc == 0 && renameat(w->dirfd, tmp, w->dirfd, "gen") != 0)
             rc = storep_fail_errno(err, "gen", "cannot rename", errno);
         if (rc != 0)
             unlinkat(w->dirfd, tmp, 0);
     }
-    if (rc == 0) {
-        w->genfd = openat(w->dirfd, "gen", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (w->genfd < 0)
-            rc = storep_fail_errno(err, "gen", "cannot open", errno);
-    }
+    if (rc == 0)
+        rc = storep_open_in(sd, "gen", O_RDWR, &w->genfd, &st, err);
     return rc;
 }
 
 static int
 exists(const storep_txn *w, const char *name)
 {
-    return faccessat(w->dirfd, name, F_OK, 0) == 0;
+    return faccessat(w->dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 /* Under the lock: write what is missing of base.db and delta.db. */
 static int
-make_files(storep_txn *w, jwtrev_error *err)
+make_files(storep_txn *w, const storep_dir *sd, jwtrev_error *err)
 {
-    char path[PATH_MAX];
     unsigned char id[STOREP_ID_LEN];
     storep_file *base = NULL;
     storep_out *o;
@@ -147,8 +168,7 @@ make_files(storep_txn *w, jwtrev_error *err)
             rc = storep_out_finish(o, err);
         }
     } else if (!exists(w, "delta.db")) {
-        snprintf(path, sizeof(path), "%s/base.db", w->dir);
-        rc = storep_file_open(path, path, 0, &base, err);
+        rc = storep_file_open(sd, "base.db", 0, &base, err);
         if (rc == 0)
             memcpy(id, base->id, STOREP_ID_LEN);
         storep_file_close(base);
@@ -167,6 +187,7 @@ jwtrev_store_init(const char *dir, long gid, unsigned flags, jwtrev_error *err)
 {
     struct modes m;
     storep_txn w;
+    storep_dir sd;
     int rc;
 
     if ((flags & JWTREV_STORE_GROUP_WRITABLE) && gid < 0)
@@ -184,11 +205,14 @@ jwtrev_store_init(const char *dir, long gid, unsigned flags, jwtrev_error *err)
     storep_set_init(&w.changes);
     rc = make_dir(dir, &m, &w.dirfd, err);
     if (rc == 0)
-        rc = make_lock_and_gen(&w, &m, err);
+        rc = storep_dir_check(dir, &sd, err);
+    /* Existing files first: what init repairs, a writer would refuse. */
     if (rc == 0)
-        rc = make_files(&w, err);
+        rc = fix_modes(w.dirfd, &sd, &m, err);
     if (rc == 0)
-        rc = fix_modes(w.dirfd, dir, &m, err);
+        rc = make_lock_and_gen(&w, &sd, &m, err);
+    if (rc == 0)
+        rc = make_files(&w, &sd, err);
     storep_txn_end(&w);
     return rc;
 }

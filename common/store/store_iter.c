@@ -112,13 +112,16 @@ read_gen(const char *dir, uint64_t *out, jwtrev_error *err)
 {
     char path[PATH_MAX];
     unsigned char buf[16];
-    int fd;
+    storep_dir sd;
+    struct stat st;
     ssize_t n;
+    int fd, rc = storep_dir_check(dir, &sd, err);
 
+    if (rc == 0)
+        rc = storep_open_in(&sd, "gen", O_RDONLY, &fd, &st, err);
+    if (rc != 0)
+        return rc;
     snprintf(path, sizeof(path), "%s/gen", dir);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return storep_fail_errno(err, path, "cannot open", errno);
     n = pread(fd, buf, sizeof(buf), 0);
     close(fd);
     if (n != (ssize_t)sizeof(buf) || memcmp(buf, "JWTRGEN1", 8) != 0)

@@ -100,56 +100,46 @@ remove_leftovers(storep_txn *w)
     closedir(d);
 }
 
-/* Open the directory and check it; new files get the group's read bit
- * when the directory has it. */
+/*
+ * Open the directory, judged as the readers judge it (a writer must not
+ * write a store every reader refuses); new files get the group's read
+ * bit when the directory has it.
+ */
 static int
-open_dir(storep_txn *w, jwtrev_error *err)
+open_dir(storep_txn *w, storep_dir *sd, jwtrev_error *err)
 {
     struct stat st;
+    int rc = storep_dir_check(w->dir, sd, err);
 
+    if (rc != 0)
+        return rc;
     w->dirfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (w->dirfd < 0)
         return storep_fail_errno(err, w->dir, "cannot open the store", errno);
     if (fstat(w->dirfd, &st) != 0)
         return storep_fail_errno(err, w->dir, "cannot stat", errno);
     w->file_mode = st.st_mode & S_IRGRP ? 0640 : 0600;
-    return storep_check_mode(&st, w->dir, err);
-}
-
-static int
-open_in_dir(storep_txn *w, const char *name, int flags, int *fd,
-            jwtrev_error *err)
-{
-    char path[PATH_MAX];
-
-    snprintf(path, sizeof(path), "%s/%s", w->dir, name);
-    *fd = openat(w->dirfd, name, flags | O_CLOEXEC | O_NOFOLLOW);
-    if (*fd >= 0)
-        return 0;
-    if (errno == ENOENT)
-        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
-                           "%s: missing (is the store initialised? see "
-                           "jwtrev init)",
-                           path);
-    return storep_fail_errno(err, path, "cannot open", errno);
+    return 0;
 }
 
 int
 storep_txn_begin(const char *dir, storep_txn *w, jwtrev_error *err)
 {
+    storep_dir sd;
+    struct stat st;
     int rc;
 
     memset(w, 0, sizeof(*w));
     w->dir = dir;
     w->dirfd = w->lockfd = w->genfd = -1;
     storep_set_init(&w->changes);
-    rc = open_dir(w, err);
+    rc = open_dir(w, &sd, err);
     if (rc == 0)
-        rc = open_in_dir(w, "lock", O_RDONLY, &w->lockfd, err);
+        rc = storep_open_in(&sd, "lock", O_RDONLY, &w->lockfd, &st, err);
     if (rc == 0)
         rc = storep_lock_wait(w->lockfd, dir, err);
     if (rc == 0)
-        rc = open_in_dir(w, "gen", O_RDWR, &w->genfd, err);
+        rc = storep_open_in(&sd, "gen", O_RDWR, &w->genfd, &st, err);
     if (rc == 0)
         rc = storep_open_pair(dir, 0, &w->base, &w->delta, err);
     if (rc != 0) {

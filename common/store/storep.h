@@ -84,6 +84,46 @@ size_t storep_val_encode(const storep_rec *r, unsigned char *buf);
 /* Decode a value into r's flags, times and reason (pointing into buf). */
 int storep_val_decode(const unsigned char *buf, size_t len, storep_rec *r);
 
+/* ---- opening store files (store_open.c) ---------------------------------- */
+
+/* The longest name of a store file (bloom.<32 hex>, NAME.tmp.PID). */
+#define STOREP_NAME_MAX 48
+
+/* The store directory as judged once per operation. */
+typedef struct storep_dir {
+    const char *path; /* borrowed */
+    uid_t uid;        /* its owner: root or this process's user */
+    gid_t gid;
+    int group_writes; /* setgid and group-writable (--logout-writable) */
+} storep_dir;
+
+/*
+ * Judge the store directory at path (following a link to it): a
+ * directory, not writable by others, owned by root or by this process's
+ * user.  db_error naming it otherwise.
+ */
+int storep_dir_check(const char *path, storep_dir *out, jwtrev_error *err);
+
+/*
+ * Judge a store file's stat: a regular file, not writable by others,
+ * owned by root, by the directory's owner or, when the group writes the
+ * store, of its group.  db_error naming path and what is wrong.
+ */
+int storep_file_judge(const storep_dir *d, const char *path,
+                      const struct stat *st, jwtrev_error *err);
+
+/*
+ * Open name in d with flags (O_RDONLY, O_RDWR), never following a link
+ * and never blocking, and judge the opened file: 0 with *fd and *st, or
+ * db_error (missing, a link, a FIFO, a device, modes, owner).
+ */
+int storep_open_in(const storep_dir *d, const char *name, int flags, int *fd,
+                   struct stat *st, jwtrev_error *err);
+
+/* 1 when name in d is still the file (dev, ino) and still acceptable. */
+int storep_lstat_same(const storep_dir *d, const char *name, dev_t dev,
+                      ino_t ino);
+
 /* ---- the lookup filter (store_bloom.c) ----------------------------------- */
 
 /*
@@ -165,21 +205,21 @@ typedef struct storep_file {
 } storep_file;
 
 /*
- * Open the store file at path (named name in errors) read-only, without
- * a shared environment; refuse one writable by others, of another format
- * version, or not a store file (db_error).  On success the caller closes
- * *out with storep_file_close().
+ * Open the store file name of d read-only (storep_open_in's rules),
+ * without a shared environment; refuse one of another format version, or
+ * not a store file (db_error).  On success the caller closes *out with
+ * storep_file_close().
  */
-int storep_file_open(const char *path, const char *name, unsigned flags,
+int storep_file_open(const storep_dir *d, const char *name, unsigned flags,
                      storep_file **out, jwtrev_error *err);
 void storep_file_close(storep_file *f);
 
 /*
- * Map the base file's filter "bloom.<hex id>" from dir.  A missing or
+ * Map the base file's filter "bloom.<hex id>" from d.  A missing or
  * unusable filter leaves f without one (lookups stay correct, only
- * slower); one writable by others is a db_error.
+ * slower); one storep_open_in refuses is a db_error.
  */
-int storep_file_attach_bloom(storep_file *f, const char *dir,
+int storep_file_attach_bloom(storep_file *f, const storep_dir *d,
                              jwtrev_error *err);
 
 /* The name of the filter file of a base with id (21 + 2*16 bytes). */
@@ -246,10 +286,6 @@ int storep_fail_errno(jwtrev_error *err, const char *name, const char *what,
  */
 int storep_open_pair(const char *dir, unsigned flags, storep_file **base,
                      storep_file **delta, jwtrev_error *err);
-
-/* Refuse a directory or file writable by others (db_error). */
-int storep_check_mode(const struct stat *st, const char *name,
-                      jwtrev_error *err);
 
 /* ---- an in-memory sorted set of entries (store_set.c) -------------------- */
 

@@ -70,7 +70,9 @@ pam() {
         env LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 \
             PAM_WRAPPER_SERVICE_DIR="$1/pam.d" PAM_WRAPPER_DEBUGLEVEL=2 \
             "$2" -t "$3" jwt alice auth
-        echo $((($(date +%s%N) - t0) / 1000000)) >"$1/pam.ms"' \
+        rc=$?
+        echo $((($(date +%s%N) - t0) / 1000000)) >"$1/pam.ms"
+        exit $rc' \
         sh "$S" "$PAMDRV" "$1"
     ELAPSED=$(cat "$S/pam.ms")
     PAM_CODE=$(sed -n 's/^auth //p' "$S/out" | tail -n 1)
@@ -102,7 +104,7 @@ all_refuse() {
     pam "$S/rev.jwt"
     is "$PAM_CODE $PAM_REASON" "PAM_AUTHINFO_UNAVAIL db_error" \
         "$desc: PAM: the revoked token is refused as db_error" ||
-        tail -n 6 "$S/err" "$S/out" | sed 's/^/#   /'
+        { echo "exit $RC"; tail -n 6 "$S/err" "$S/out"; } | sed 's/^/#   /'
     [ "$ELAPSED" -lt 1000 ]
     ok $? "$desc: PAM answers within 1 s (${ELAPSED} ms)"
     # The running httpd notices at its next full check (once a second).

@@ -377,6 +377,8 @@ bump_gen(const char *dir)
     }
     if (fd >= 0)
         close(fd);
+    /* As every writer does: readers read gen at most this often. */
+    usleep(STOREP_GEN_TTL_NS / 1000 + 100);
 }
 
 static int

@@ -2,14 +2,17 @@
  * revdb.c - the reader of the revocation store (jwtrev.h): what httpd
  * children, their threads and PAM processes use on every decision.
  *
- * A handle holds the store's files open read-only and maps gen.  Each
- * lookup compares gen with the value its files reflect (one load from
- * shared memory); when a writer has bumped it, the handle re-opens the
- * files that changed before answering, so a change is seen by every
- * lookup that starts after the writer returned.  Once a second the handle
- * also re-checks everything by path (a replaced gen file, modes, a writer
- * killed between its rename and its bump).  Nothing here takes a lock a
- * writer could hold: a killed writer cannot block a reader.
+ * A handle holds the store's files open read-only, and gen open.  Each
+ * lookup compares gen with the value its files reflect; when a writer has
+ * bumped it, the handle re-opens the files that changed before answering.
+ * gen is read (pread, never mapped: a file truncated under a mapping
+ * kills its reader with SIGBUS) at most once per STOREP_GEN_TTL_NS, and
+ * every writer waits that long after its bump before it returns, so a
+ * change is still seen by every lookup that starts after the writer
+ * returned.  Once a second the handle also re-checks everything by path
+ * (a replaced gen file, modes, owners, a writer killed between its rename
+ * and its bump).  Nothing here takes a lock a writer could hold: a killed
+ * writer cannot block a reader.
  */
 #include "config.h"
 
@@ -20,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,43 +40,90 @@ struct view {
     uint64_t seen;      /* gen when these files were looked up (atomic) */
 };
 
-struct gen_map {
-    void *map; /* GEN_LEN bytes; the counter is at offset 8 */
+struct gen_file {
+    int fd; /* -1: none yet */
     dev_t dev;
     ino_t ino;
 };
 
 struct jwtrev_revdb {
     char *dir;
-    storep_dir sd;           /* the directory as last judged (refresh mutex) */
-    pthread_rwlock_t lock;   /* lookups shared; swapping view/gen exclusive */
-    pthread_mutex_t refresh; /* one refresher at a time */
-    struct gen_map gen;
-    struct view *view; /* NULL: the store is unusable, see why */
+    storep_dir sd;            /* the directory as last judged (refresh mutex) */
+    pthread_rwlock_t lock;    /* lookups shared; swapping view/gen exclusive */
+    pthread_mutex_t refresh;  /* one refresher at a time */
+    pthread_mutex_t gen_lock; /* one reader of gen at a time */
+    struct gen_file gen;
+    uint64_t gen_value; /* gen as last read (atomic; written under gen_lock) */
+    int64_t gen_stamp;  /* CLOCK_MONOTONIC ns just before that read (atomic) */
+    struct view *view;  /* NULL: the store is unusable, see why */
     char why[JWTREV_DETAIL_MAX];
     int64_t next_full; /* CLOCK_MONOTONIC ns of the next full check */
 };
-
-static uint64_t
-gen_value(const struct gen_map *g)
-{
-    return __atomic_load_n((const uint64_t *)g->map + 1, __ATOMIC_ACQUIRE);
-}
 
 static int64_t
 mono_ns(void)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Read the counter of the gen file on fd: a short read (a truncated or
+ * rewritten file) or a bad magic is damage, never a value. */
+static int
+gen_pread(const jwtrev_revdb *db, int fd, uint64_t *out, jwtrev_error *err)
+{
+    unsigned char buf[GEN_LEN];
+
+    if (pread(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
+        memcmp(buf, "JWTRGEN1", 8) != 0)
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                           "%s/gen: truncated or not a jwtrev generation file",
+                           db->dir);
+    memcpy(out, buf + 8, sizeof(*out));
+    return 0;
+}
+
+/*
+ * gen as of at most STOREP_GEN_TTL_NS before now: the value last read if
+ * that read started recently enough, else a new read.  The caller holds
+ * the lock shared or the refresh mutex (db->gen stays put).  The value is
+ * stored before its stamp, and only under gen_lock, so a stamp loaded
+ * first is never younger than the value loaded after it.
+ */
+static int
+gen_current(jwtrev_revdb *db, int64_t now, uint64_t *out, jwtrev_error *err)
+{
+    int64_t t;
+    uint64_t v;
+    int rc = 0;
+
+    if (now - __atomic_load_n(&db->gen_stamp, __ATOMIC_ACQUIRE) <
+        STOREP_GEN_TTL_NS) {
+        *out = __atomic_load_n(&db->gen_value, __ATOMIC_RELAXED);
+        return 0;
+    }
+    pthread_mutex_lock(&db->gen_lock);
+    if (now - __atomic_load_n(&db->gen_stamp, __ATOMIC_ACQUIRE) >=
+        STOREP_GEN_TTL_NS) {
+        t = mono_ns();
+        rc = gen_pread(db, db->gen.fd, &v, err);
+        if (rc == 0) {
+            __atomic_store_n(&db->gen_value, v, __ATOMIC_RELAXED);
+            __atomic_store_n(&db->gen_stamp, t, __ATOMIC_RELEASE);
+        }
+    }
+    if (rc == 0)
+        *out = __atomic_load_n(&db->gen_value, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&db->gen_lock);
+    return rc;
 }
 
 /* 1 for exactly one caller once the full-check interval has passed. */
 static int
-full_check_due(jwtrev_revdb *db)
+full_check_due(jwtrev_revdb *db, int64_t now)
 {
-    int64_t now = mono_ns();
     int64_t next = __atomic_load_n(&db->next_full, __ATOMIC_RELAXED);
 
     return now >= next && __atomic_compare_exchange_n(
@@ -88,33 +137,16 @@ path_in(const jwtrev_revdb *db, const char *name, char *buf)
     return snprintf(buf, PATH_MAX, "%s/%s", db->dir, name) < PATH_MAX ? 0 : -1;
 }
 
-/* Map gen read-only: its own pages, shared with the writers' pwrite. */
+/* Open gen read-only (judged like every store file). */
 static int
-map_gen(const jwtrev_revdb *db, struct gen_map *out, jwtrev_error *err)
+open_gen(const jwtrev_revdb *db, struct gen_file *out, jwtrev_error *err)
 {
-    char path[PATH_MAX];
     struct stat st;
-    void *map;
     int fd, rc = storep_open_in(&db->sd, "gen", O_RDONLY, &fd, &st, err);
 
     if (rc != 0)
         return rc;
-    snprintf(path, sizeof(path), "%s/gen", db->dir);
-    if (st.st_size < GEN_LEN)
-        rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
-                         "%s: not a jwtrev generation file", path);
-    map = rc == 0 ? mmap(NULL, GEN_LEN, PROT_READ, MAP_SHARED, fd, 0) : NULL;
-    close(fd);
-    if (rc != 0)
-        return rc;
-    if (map == MAP_FAILED)
-        return storep_fail_errno(err, path, "cannot map", errno);
-    if (memcmp(map, "JWTRGEN1", 8) != 0) {
-        munmap(map, GEN_LEN);
-        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
-                           "%s: not a jwtrev generation file", path);
-    }
-    out->map = map;
+    out->fd = fd;
     out->dev = st.st_dev;
     out->ino = st.st_ino;
     return 0;
@@ -193,37 +225,52 @@ open_files(const jwtrev_revdb *db, const struct view *old, int full,
     return 0;
 }
 
-/* A gen mapping for a full check: the current one, or the replacement. */
+/* gen for a full check: the current one, or the file now in its place. */
 static int
-recheck_gen(const jwtrev_revdb *db, struct gen_map *g, jwtrev_error *err)
+recheck_gen(const jwtrev_revdb *db, struct gen_file *g, jwtrev_error *err)
 {
     *g = db->gen;
-    if (g->map != NULL && storep_lstat_same(&db->sd, "gen", g->dev, g->ino))
+    if (g->fd >= 0 && storep_lstat_same(&db->sd, "gen", g->dev, g->ino))
         return 0;
-    return map_gen(db, g, err);
+    return open_gen(db, g, err);
 }
 
-/* Publish nv (NULL with err's text: unusable) and gen g; free the old. */
+/* Remember gen's value v, read at stamp, as the one lookups use. */
 static void
-swap_in(jwtrev_revdb *db, struct view *nv, const struct gen_map *g,
-        const jwtrev_error *err)
+gen_remember(jwtrev_revdb *db, uint64_t v, int64_t stamp)
+{
+    pthread_mutex_lock(&db->gen_lock);
+    __atomic_store_n(&db->gen_value, v, __ATOMIC_RELAXED);
+    __atomic_store_n(&db->gen_stamp, stamp, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&db->gen_lock);
+}
+
+/*
+ * Publish nv (NULL with err's text: unusable) and gen g with its value
+ * nv->seen read at stamp; free the old.
+ */
+static void
+swap_in(jwtrev_revdb *db, struct view *nv, const struct gen_file *g,
+        int64_t stamp, const jwtrev_error *err)
 {
     struct view *old;
-    void *old_map = NULL;
+    int old_fd = -1;
 
     pthread_rwlock_wrlock(&db->lock);
     old = db->view;
     db->view = nv;
     if (nv == NULL)
         snprintf(db->why, sizeof(db->why), "%s", err->detail);
-    if (g != NULL && g->map != db->gen.map) {
-        old_map = db->gen.map;
+    if (g != NULL && g->fd != db->gen.fd) {
+        old_fd = db->gen.fd;
         db->gen = *g;
     }
+    if (nv != NULL)
+        gen_remember(db, nv->seen, stamp);
     pthread_rwlock_unlock(&db->lock);
     view_free_except(old, nv);
-    if (old_map != NULL)
-        munmap(old_map, GEN_LEN);
+    if (old_fd >= 0)
+        close(old_fd);
 }
 
 /* Build the view of the store as it is now; the refresh mutex is held. */
@@ -231,12 +278,13 @@ static int
 rebuild(jwtrev_revdb *db, int full, jwtrev_error *err)
 {
     struct view *old = db->view, *nv = calloc(1, sizeof(*nv));
-    struct gen_map g = db->gen;
+    struct gen_file g = db->gen;
+    int64_t stamp = 0;
     jwtrev_error e;
     int rc = 0;
 
     jwtrev_error_clear(&e);
-    full = full || old == NULL || g.map == NULL;
+    full = full || old == NULL || g.fd < 0;
     if (nv == NULL)
         rc = jwtrev_fail(&e, JWTREV_ERR_INTERNAL, "out of memory");
     if (rc == 0 && full)
@@ -245,26 +293,29 @@ rebuild(jwtrev_revdb *db, int full, jwtrev_error *err)
         rc = recheck_gen(db, &g, &e);
     if (rc == 0) {
         /* gen first: files looked up after it reflect at least it. */
-        nv->seen = gen_value(&g);
-        rc = open_files(db, old, full, nv, &e);
+        stamp = mono_ns();
+        rc = gen_pread(db, g.fd, &nv->seen, &e);
     }
+    if (rc == 0)
+        rc = open_files(db, old, full, nv, &e);
     if (rc != 0) {
-        if (g.map != NULL && g.map != db->gen.map)
-            munmap(g.map, GEN_LEN);
+        if (g.fd >= 0 && g.fd != db->gen.fd)
+            close(g.fd);
         if (nv != NULL)
             view_free_except(nv, old);
-        swap_in(db, NULL, NULL, &e);
+        swap_in(db, NULL, NULL, 0, &e);
         return jwtrev_fail(err, e.code, "%s", e.detail);
     }
     if (old != NULL && nv->base == old->base && nv->delta == old->delta &&
-        g.map == db->gen.map) {
+        g.fd == db->gen.fd) {
         /* Same files (a writer's bump without a change, or a full check
          * finding nothing): no need to stop the lookups. */
         __atomic_store_n(&old->seen, nv->seen, __ATOMIC_RELEASE);
+        gen_remember(db, nv->seen, stamp);
         free(nv);
         return 0;
     }
-    swap_in(db, nv, &g, NULL);
+    swap_in(db, nv, &g, stamp, NULL);
     return 0;
 }
 
@@ -274,11 +325,12 @@ refresh(jwtrev_revdb *db, int full, jwtrev_error *err)
 {
     int rc = 0;
 
+    uint64_t g;
+
     pthread_mutex_lock(&db->refresh);
     /* Another thread may have done it while this one waited. */
-    if (full || db->view == NULL ||
-        gen_value(&db->gen) !=
-            __atomic_load_n(&db->view->seen, __ATOMIC_ACQUIRE))
+    if (full || db->view == NULL || gen_current(db, mono_ns(), &g, NULL) != 0 ||
+        g != __atomic_load_n(&db->view->seen, __ATOMIC_ACQUIRE))
         rc = rebuild(db, full, err);
     pthread_mutex_unlock(&db->refresh);
     return rc;
@@ -302,6 +354,8 @@ jwtrev_revdb_open(const char *dir, jwtrev_revdb **out, jwtrev_error *err)
     pthread_rwlock_init(&db->lock, &attr);
     pthread_rwlockattr_destroy(&attr);
     pthread_mutex_init(&db->refresh, NULL);
+    pthread_mutex_init(&db->gen_lock, NULL);
+    db->gen.fd = -1;
     db->next_full = mono_ns() + FULL_CHECK_NS;
     rc = refresh(db, 1, err);
     if (rc != 0) {
@@ -318,10 +372,11 @@ jwtrev_revdb_close(jwtrev_revdb *db)
     if (db == NULL)
         return;
     view_free_except(db->view, NULL);
-    if (db->gen.map != NULL)
-        munmap(db->gen.map, GEN_LEN);
+    if (db->gen.fd >= 0)
+        close(db->gen.fd);
     pthread_rwlock_destroy(&db->lock);
     pthread_mutex_destroy(&db->refresh);
+    pthread_mutex_destroy(&db->gen_lock);
     free(db->dir);
     free(db);
 }
@@ -396,31 +451,43 @@ lookup(const struct view *v, const jwtrev_token *t, int64_t now,
     return 0;
 }
 
+/* 1: the view reflects gen as of mono; 0: stale; or an error.  The lock
+ * is held shared. */
 static int
-fresh(const jwtrev_revdb *db)
+fresh(jwtrev_revdb *db, int64_t mono, jwtrev_error *err)
 {
-    return db->view != NULL &&
-           gen_value(&db->gen) ==
-               __atomic_load_n(&db->view->seen, __ATOMIC_ACQUIRE);
+    uint64_t g;
+    int rc;
+
+    if (db->view == NULL)
+        return 0;
+    rc = gen_current(db, mono, &g, err);
+    if (rc != 0)
+        return rc;
+    return g == __atomic_load_n(&db->view->seen, __ATOMIC_ACQUIRE);
 }
 
 int
 jwtrev_revdb_check(jwtrev_revdb *db, const jwtrev_token *t, int64_t now,
                    jwtrev_error *err)
 {
+    int64_t mono = mono_ns();
     int rc;
 
-    if (full_check_due(db) && (rc = refresh(db, 1, err)) != 0)
+    if (full_check_due(db, mono) && (rc = refresh(db, 1, err)) != 0)
         return rc;
     pthread_rwlock_rdlock(&db->lock);
-    if (!fresh(db)) {
+    rc = fresh(db, mono, err);
+    if (rc == 0) {
         pthread_rwlock_unlock(&db->lock);
         rc = refresh(db, 0, err);
         if (rc != 0)
             return rc;
         pthread_rwlock_rdlock(&db->lock);
     }
-    if (db->view == NULL)
+    if (rc < 0)
+        ; /* gen is damaged: fail closed */
+    else if (db->view == NULL)
         rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s", db->why);
     else
         rc = lookup(db->view, t, now, err);

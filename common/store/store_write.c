@@ -170,6 +170,7 @@ int
 storep_txn_bump(storep_txn *w, jwtrev_error *err)
 {
     unsigned char buf[16];
+    struct timespec ts;
     uint64_t gen;
 
     if (pread(w->genfd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
@@ -178,10 +179,15 @@ storep_txn_bump(storep_txn *w, jwtrev_error *err)
                            "%s/gen: not a jwtrev generation file", w->dir);
     memcpy(&gen, buf + 8, sizeof(gen));
     gen++;
-    /* One aligned 8-byte store into the page readers map: the moment it
-     * returns, every reader's next lookup sees the new value. */
+    /* One aligned 8-byte write; readers read gen at most
+     * STOREP_GEN_TTL_NS apart, so once that has passed every reader's
+     * next lookup sees the new value. */
     if (pwrite(w->genfd, &gen, sizeof(gen), 8) != (ssize_t)sizeof(gen))
         return storep_fail_errno(err, w->dir, "cannot write gen", errno);
+    ts.tv_sec = 0;
+    ts.tv_nsec = STOREP_GEN_TTL_NS + STOREP_GEN_TTL_NS / 10;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
     return 0;
 }
 

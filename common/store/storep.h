@@ -41,6 +41,14 @@
 #define STOREP_NCOUNT 5 /* counts per kind, [0] tombstones */
 
 /*
+ * Readers read gen at most once per this long (a read is a system call;
+ * a mapping of it would die of SIGBUS when the file is truncated), and
+ * every writer waits this long after its bump before it returns: a change
+ * is seen by every lookup that starts after its writer returned.
+ */
+#define STOREP_GEN_TTL_NS 1000000LL
+
+/*
  * A delta holding more changes than this is folded into a new base by the
  * write that passes it: keeps one revoke into a large store to the cost
  * of rewriting a small file (bench/store.sh measures both).

@@ -4,10 +4,14 @@
  * instead of a B-tree descent.
  *
  * Serialised form (the base's sidecar file, the delta's "bloom" record):
- *   0  "JWTRBLM1"
+ *   0  "JWTRBLM2"
  *   8  the id of the file it describes (16 bytes)
  *  24  number of 64-byte blocks, u32 big-endian
- *  28  zero up to byte 64, then the blocks.
+ *  28  zero (4 bytes)
+ *  32  checksum, u64 big-endian: SipHash-2-4 keyed with the id over bytes
+ *      0-31 and the blocks (a zeroed block or a flipped bit would make
+ *      the filter answer "surely absent" for a revoked entry)
+ *  40  zero up to byte 64, then the blocks.
  * An entry's hash (SipHash-1-3 of kind, issuer and id, keyed with the id
  * of the base file, so that the base's and the delta's filters share one
  * hash per lookup) picks one block with its high half and BLOOM_K bits in
@@ -18,11 +22,11 @@
 #include <endian.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "storep.h"
 
-#define BLOOM_MAGIC "JWTRBLM1"
+#define BLOOM_MAGIC "JWTRBLM2"
+#define SUM_OFF 32
 #define BLOOM_BITS_PER_KEY 12
 #define BLOOM_K 8
 #define BLOCK 64
@@ -147,6 +151,19 @@ storep_bloom_maybe(const storep_bloom *b, uint64_t h)
     return 1;
 }
 
+/* The checksum of a serialised filter of len bytes (its header's id). */
+static uint64_t
+checksum(const unsigned char *buf, size_t len)
+{
+    uint64_t key[2], h[2];
+
+    storep_hash_key(buf + 8, key);
+    h[0] = storep_siphash(2, 4, key, buf, SUM_OFF);
+    h[1] = storep_siphash(2, 4, key, buf + STOREP_BLOOM_HEADER,
+                          len - STOREP_BLOOM_HEADER);
+    return storep_siphash(2, 4, key, h, sizeof(h));
+}
+
 int
 storep_bloom_parse(storep_bloom *b, const unsigned char *buf, size_t len,
                    const unsigned char *id)
@@ -160,16 +177,26 @@ storep_bloom_parse(storep_bloom *b, const unsigned char *buf, size_t len,
     if (nblocks == 0 || (len - STOREP_BLOOM_HEADER) / BLOCK != nblocks ||
         (len - STOREP_BLOOM_HEADER) % BLOCK != 0)
         return -1;
+    if (checksum(buf, len) != ((uint64_t)storep_get_u32(buf + SUM_OFF) << 32 |
+                               storep_get_u32(buf + SUM_OFF + 4)))
+        return -2;
     b->blocks = buf + STOREP_BLOOM_HEADER;
     b->nblocks = nblocks;
     return 0;
 }
 
 void
+storep_bloom_build_seal(storep_bloom_builder *bb)
+{
+    uint64_t sum = checksum(bb->buf, bb->len);
+
+    storep_put_u32(bb->buf + SUM_OFF, (uint32_t)(sum >> 32));
+    storep_put_u32(bb->buf + SUM_OFF + 4, (uint32_t)sum);
+}
+
+void
 storep_bloom_release(storep_bloom *b)
 {
-    if (b->map != NULL)
-        munmap(b->map, b->map_len);
     free(b->owned);
     memset(b, 0, sizeof(*b));
 }
@@ -192,6 +219,7 @@ storep_bloom_build_init(storep_bloom_builder *bb, uint64_t n,
     memcpy(bb->buf, BLOOM_MAGIC, 8);
     memcpy(bb->buf + 8, id, STOREP_ID_LEN);
     storep_put_u32(bb->buf + 24, (uint32_t)nblocks);
+    storep_bloom_build_seal(bb);
     if (storep_bloom_parse(&bb->b, bb->buf, bb->len, id) != 0) {
         storep_bloom_build_free(bb);
         return -JWTREV_ERR_INTERNAL;

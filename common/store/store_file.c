@@ -11,19 +11,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "storep.h"
 
 /*
- * Berkeley DB maps read-only files up to this size instead of copying
- * pages into its private cache: lookups skip the copy, and all processes
- * share one copy of the pages in the kernel's page cache.
+ * Pages are read into Berkeley DB's private cache, never mapped: a file
+ * cut short under a mapping kills its reader (SIGBUS), and a mapped page
+ * skips its checksum.  Every page read is checked against the checksum
+ * its writer stored (DB_CHKSUM), so a damaged page is an error, never an
+ * answer.  The cache holds the upper levels of the tree and the pages
+ * recently used.
  */
-#define MMAP_MAX ((size_t)1 << 40)
-#define CACHE_BYTES (32 * 1024)
+#ifndef STOREP_READ_CACHE
+#define STOREP_READ_CACHE (1024 * 1024)
+#endif
 
 static void
 db_silent(const DB_ENV *env, const char *pfx, const char *msg)
@@ -173,7 +176,7 @@ meta_record(storep_file *f, const DBT *k, const DBT *v, unsigned *seen)
         if (f->bloom.owned == NULL)
             return -1;
         memcpy(f->bloom.owned, d, v->size);
-        f->bloom.map_len = v->size;
+        f->bloom.rec_len = v->size;
     } else if (meta_is(k, "iss", 4)) {
         return meta_issuer(f, k->data, v);
     } else {
@@ -186,14 +189,14 @@ meta_record(storep_file *f, const DBT *k, const DBT *v, unsigned *seen)
 static int
 meta_complete(storep_file *f, unsigned seen, jwtrev_error *err)
 {
-    size_t len = f->bloom.map_len;
+    size_t len = f->bloom.rec_len;
 
-    f->bloom.map_len = 0; /* it only carried the record's length */
+    f->bloom.rec_len = 0; /* it only carried the record's length */
     if ((seen & 3) != 3 || (f->is_delta && !(seen & 4)))
         return corrupt(err, f, "meta records missing");
     if (f->is_delta &&
         storep_bloom_parse(&f->bloom, f->bloom.owned, len, f->base_id) != 0)
-        return corrupt(err, f, "bad filter");
+        return corrupt(err, f, "bad filter or checksum");
     storep_hash_key(f->is_delta ? f->base_id : f->id, f->hkey);
     return 0;
 }
@@ -258,11 +261,12 @@ db_open_ro(storep_file *f, int fd, unsigned flags, jwtrev_error *err)
     }
     storep_db_quiet(f->db);
     env = f->db->get_env(f->db);
-    env->set_mp_mmapsize(env, MMAP_MAX);
-    f->db->set_cachesize(f->db, 0, CACHE_BYTES, 1);
+    env->set_mp_mmapsize(env, 0);
+    f->db->set_cachesize(f->db, 0, STOREP_READ_CACHE, 1);
     f->db->set_bt_compare(f->db, key_cmp);
     ret = f->db->open(f->db, NULL, path, NULL, DB_BTREE,
-                      DB_RDONLY | (flags & STOREP_OPEN_THREAD ? DB_THREAD : 0),
+                      DB_RDONLY | DB_NOMMAP |
+                          (flags & STOREP_OPEN_THREAD ? DB_THREAD : 0),
                       0);
     if (ret == ENOENT)
         return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
@@ -352,8 +356,9 @@ int
 storep_file_attach_bloom(storep_file *f, const storep_dir *d, jwtrev_error *err)
 {
     char name[STOREP_BLOOM_NAME_MAX], path[PATH_MAX];
+    unsigned char *buf = NULL;
     struct stat st;
-    void *map;
+    ssize_t n = 0;
     int fd, rc;
 
     storep_bloom_name(f->id, name);
@@ -363,22 +368,35 @@ storep_file_attach_bloom(storep_file *f, const storep_dir *d, jwtrev_error *err)
     rc = storep_open_in(d, name, O_RDONLY, &fd, &st, err);
     if (rc != 0)
         return rc;
-    if (st.st_size <= 0) {
+    /* Read, never mapped: a file cut short under a mapping would kill
+     * the reader (SIGBUS).  Bounded by the base's size: a filter takes
+     * 1.5 bytes per entry, an entry at least 32. */
+    if (st.st_size <= 0 || (uint64_t)st.st_size > f->size + 4096) {
         close(fd);
         return 0;
     }
-    /* Immutable once renamed into place: only a writer breaking the
-     * protocol could shrink it under the mapping. */
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    if (map == MAP_FAILED)
-        return 0;
-    if (storep_bloom_parse(&f->bloom, map, (size_t)st.st_size, f->id) != 0) {
-        munmap(map, (size_t)st.st_size);
-        return 0;
+    buf = malloc((size_t)st.st_size);
+    if (buf == NULL) {
+        close(fd);
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     }
-    f->bloom.map = map;
-    f->bloom.map_len = (size_t)st.st_size;
+    n = pread(fd, buf, (size_t)st.st_size, 0);
+    close(fd);
+    if (n != (ssize_t)st.st_size)
+        rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                         "%s: cut short while it was read", path);
+    else if ((rc = storep_bloom_parse(&f->bloom, buf, (size_t)n, f->id)) == -2)
+        rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                         "%s: damaged (its checksum fails): refusing the "
+                         "store (jwtrev compact rewrites it)",
+                         path);
+    else if (rc == -1)
+        rc = 0; /* not a filter of this format: none */
+    if (rc != 0 || f->bloom.blocks == NULL) {
+        free(buf);
+        return rc;
+    }
+    f->bloom.owned = buf;
     return 0;
 }
 

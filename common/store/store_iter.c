@@ -169,7 +169,10 @@ jwtrev_store_stats_get(const char *dir, jwtrev_store_stats *out,
     }
     s.base_bytes = base->size;
     s.delta_bytes = delta != NULL ? delta->size : 0;
-    s.filter_bytes = base->bloom.map_len;
+    s.filter_bytes =
+        base->bloom.blocks != NULL
+            ? STOREP_BLOOM_HEADER + (size_t)base->bloom.nblocks * 64
+            : 0;
     s.issuers = base->n_iss;
     if (delta != NULL)
         rc = count_records(delta, &s.recent, err);

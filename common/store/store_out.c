@@ -48,6 +48,8 @@ out_create(storep_out *o, jwtrev_error *err)
         return storep_fail_db(err, path, "cannot create", ret);
     }
     storep_db_quiet(o->db);
+    /* Page checksums: a reader checks every page it reads (store_file.c). */
+    o->db->set_flags(o->db, DB_CHKSUM);
     o->db->set_cachesize(o->db, 0,
                          o->is_delta ? OUT_CACHE_DELTA : OUT_CACHE_BASE, 1);
     ret = o->db->open(o->db, NULL, path, NULL, DB_BTREE, DB_CREATE | DB_EXCL,
@@ -231,7 +233,10 @@ install_bloom(storep_out *o, jwtrev_error *err)
 int
 storep_out_finish(storep_out *o, jwtrev_error *err)
 {
-    int rc = write_meta(o, err);
+    int rc;
+
+    storep_bloom_build_seal(&o->bloom);
+    rc = write_meta(o, err);
 
     if (rc == 0)
         rc = close_and_sync(o, err);

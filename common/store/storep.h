@@ -144,9 +144,8 @@ int storep_lstat_same(const storep_dir *d, const char *name, dev_t dev,
 typedef struct storep_bloom {
     const unsigned char *blocks; /* nblocks * 64 bytes; NULL: no filter */
     uint32_t nblocks;
-    void *map; /* the sidecar mapping, or NULL */
-    size_t map_len;
-    unsigned char *owned; /* a heap copy, or NULL */
+    size_t rec_len;       /* scratch while a delta's meta record is read */
+    unsigned char *owned; /* the heap copy blocks point into, or NULL */
 } storep_bloom;
 
 /* SipHash-c-d of msg under the 128-bit key. */
@@ -161,7 +160,9 @@ uint64_t storep_entry_hash(const uint64_t key[2], const jwtrev_entry *e);
 
 /*
  * Adopt a serialised filter (header + blocks) keyed with the id into b,
- * pointing into buf.  -1 when buf is not one.
+ * pointing into buf.  -1 when buf is not a filter of this format (no
+ * filter: lookups stay right, only slower); -2 when it is one whose
+ * checksum fails (damage: the caller refuses the store).
  */
 int storep_bloom_parse(storep_bloom *b, const unsigned char *buf, size_t len,
                        const unsigned char *id);
@@ -181,6 +182,8 @@ typedef struct storep_bloom_builder {
 int storep_bloom_build_init(storep_bloom_builder *bb, uint64_t n,
                             const unsigned char *id);
 void storep_bloom_build_add(storep_bloom_builder *bb, uint64_t h);
+/* Write the checksum of the filter as it is now (before it is stored). */
+void storep_bloom_build_seal(storep_bloom_builder *bb);
 void storep_bloom_build_free(storep_bloom_builder *bb);
 
 /* ---- one store file, read-only (store_file.c) ---------------------------- */
@@ -223,9 +226,10 @@ int storep_file_open(const storep_dir *d, const char *name, unsigned flags,
 void storep_file_close(storep_file *f);
 
 /*
- * Map the base file's filter "bloom.<hex id>" from d.  A missing or
- * unusable filter leaves f without one (lookups stay correct, only
- * slower); one storep_open_in refuses is a db_error.
+ * Read the base file's filter "bloom.<hex id>" from d into memory.  A
+ * missing filter, or one of another format, leaves f without one
+ * (lookups stay correct, only slower); one storep_open_in refuses, one
+ * cut short or whose checksum fails is a db_error.
  */
 int storep_file_attach_bloom(storep_file *f, const storep_dir *d,
                              jwtrev_error *err);

@@ -2,7 +2,9 @@
 # Hostile things in a store's place, as an attacker with a writer's rights
 # or a clumsy restore would leave them: a FIFO instead of base.db, gen,
 # delta.db or the filter, a symbolic link, a file or a store owned by
-# another user.  Each one, against the CLI (stats, status, revoke, verify
+# another user; and damage in place: a zeroed block of the filter, a
+# flipped byte in a page of base.db or delta.db, files cut short under
+# the readers (which once died of SIGBUS).  Each one, against the CLI (stats, status, revoke, verify
 # --db), the PAM stack (pam_wrapper) and a running httpd: refused with
 # db_error and a message naming the file and what is wrong, never a hang
 # (every answer within 1 s), never "not revoked" for a revoked token; a
@@ -26,8 +28,13 @@ REV=$("$JWTREV" sign --key "$KEY" --ttl 600 --sub alice --jti gone)
 GOOD=$("$JWTREV" sign --key "$KEY" --ttl 600 --sub alice --jti fine)
 printf '%s' "$GOOD" >"$S/good.jwt"
 printf '%s' "$REV" >"$S/rev.jwt"
-"$JWTREV" --db "$ST" revoke <"$S/rev.jwt" >/dev/null
-ok $? "a token revoked"
+# (The next writer after compact removes the old base's filter: one left.)
+"$JWTREV" --db "$ST" revoke <"$S/rev.jwt" >/dev/null &&
+    "$JWTREV" --db "$ST" compact >/dev/null &&
+    "$JWTREV" --db "$ST" revoke --jti tidy --iss x >/dev/null &&
+    "$JWTREV" --db "$ST" unrevoke --jti tidy --iss x >/dev/null
+ok $? "a token revoked, its entry folded into base.db and its filter"
+is "$(cd "$ST" && ls bloom.* | wc -l)" 1 "one filter file"
 
 ap_start "
 <Location /api>
@@ -180,6 +187,47 @@ chown nobody "$ST"
 all_refuse "the store owned by another user" "$ST is owned by uid"
 chown root "$ST"
 all_work "the store owned by root again"
+
+# ---- damage in place (same inode, as a cp over the live file does) -----------
+# poke FILE OFFSET BYTES...: write bytes (hex) at offset, in place.
+poke() {
+    local f=$1 off=$2
+    shift 2
+    printf "$(printf '\\x%s' "$@")" |
+        dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+damaged() {
+    local f=$1 desc=$2 what=$3
+    shift 3
+    cp -p "$ST/$f" "$S/saved/$f"
+    "$@"
+    all_refuse "$desc" "$what"
+    cp "$S/saved/$f" "$ST/$f" # the restore is in place too
+    all_work "$f restored in place"
+}
+bloom=$(cd "$ST" && ls bloom.* | head -n 1)
+damaged "$bloom" "a zeroed block in the filter" \
+    "$bloom: damaged \(cut, or its checksum fails\)" \
+    dd if=/dev/zero of="$ST/$bloom" bs=64 seek=1 count=1 conv=notrunc status=none
+damaged "$bloom" "the filter cut short in place" \
+    "$bloom: damaged \(cut, or its checksum fails\)" \
+    truncate -s 100 "$ST/$bloom"
+# Page 1 holds the meta records and the entries (a small store).
+damaged delta.db "a flipped byte in a page of delta.db" \
+    "delta.db: not a jwtrev store file or damaged" poke "$ST/delta.db" 4200 ff
+damaged base.db "a flipped byte in a page of base.db" \
+    "base.db: not a jwtrev store file or damaged" poke "$ST/base.db" 4200 ff
+damaged base.db "base.db cut short in place" "base.db" \
+    truncate -s 4096 "$ST/base.db"
+damaged delta.db "delta.db cut to nothing in place" "delta.db" \
+    truncate -s 0 "$ST/delta.db"
+damaged gen "gen cut to nothing in place" \
+    "gen: truncated or not a jwtrev generation file" truncate -s 0 "$ST/gen"
+
+grep -E "exit signal|Bus error|Segmentation" "$S/error.log" | head -n 3 |
+    sed 's/^/#   /'
+is "$(grep -cE 'exit signal|Bus error|Segmentation' "$S/error.log")" 0 \
+    "no httpd child died (SIGBUS, SIGSEGV) through all of it"
 
 # init never follows a link in a file's place (it changes modes).
 mv "$S/empty/lock" "$S/saved/lock"

@@ -40,9 +40,30 @@ test_siphash_and_filter(void)
     ok(missing == 0, "no false negatives");
     ok(fp < 2000, "false positives under 2%% (%llu in 100000)",
        (unsigned long long)fp);
+    storep_bloom_build_seal(&bb);
+    ok(storep_bloom_parse(&bb.b, bb.buf, bb.len, id) == 0,
+       "the sealed filter parses");
+    bb.buf[STOREP_BLOOM_HEADER + 64 * 7 + 3] ^= 0x10;
+    ok(storep_bloom_parse(&bb.b, bb.buf, bb.len, id) == -2,
+       "one bit flipped in a block: damage (its checksum)");
+    bb.buf[STOREP_BLOOM_HEADER + 64 * 7 + 3] ^= 0x10;
+    memset(bb.buf + STOREP_BLOOM_HEADER + 64, 0, 64);
+    ok(storep_bloom_parse(&bb.b, bb.buf, bb.len, id) == -2,
+       "a zeroed block: damage");
+    storep_bloom_build_seal(&bb);
+    ok(storep_bloom_parse(&bb.b, bb.buf, bb.len - 64, id) == -2,
+       "a filter cut short: damage");
+    bb.buf[26] ^= 1;
+    ok(storep_bloom_parse(&bb.b, bb.buf, bb.len, id) == -2,
+       "a block count changed: damage");
+    bb.buf[26] ^= 1;
     id[0] ^= 1;
-    ok(storep_bloom_parse(&bb.b, bb.buf, bb.len, id) == -1,
+    ok(storep_bloom_parse(&bb.b, bb.buf, bb.len, id) == -2,
        "a filter keyed for another file is refused");
+    id[0] ^= 1;
+    memcpy(bb.buf, "JWTRBLM1", 8);
+    ok(storep_bloom_parse(&bb.b, bb.buf, bb.len, id) == -1,
+       "a filter of the older format is no filter (not trusted, no error)");
     storep_bloom_build_free(&bb);
 }
 

@@ -30,7 +30,6 @@
 #include "storep.h"
 
 #define FULL_CHECK_NS 1000000000LL
-#define GEN_LEN 16
 
 /* The files of one version of the store. */
 struct view {
@@ -42,8 +41,7 @@ struct view {
 
 struct gen_file {
     int fd; /* -1: none yet */
-    dev_t dev;
-    ino_t ino;
+    struct stat st;
 };
 
 struct jwtrev_revdb {
@@ -69,22 +67,6 @@ mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Read the counter of the gen file on fd: a short read (a truncated or
- * rewritten file) or a bad magic is damage, never a value. */
-static int
-gen_pread(const jwtrev_revdb *db, int fd, uint64_t *out, jwtrev_error *err)
-{
-    unsigned char buf[GEN_LEN];
-
-    if (pread(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
-        memcmp(buf, "JWTRGEN1", 8) != 0)
-        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
-                           "%s/gen: truncated or not a jwtrev generation file",
-                           db->dir);
-    memcpy(out, buf + 8, sizeof(*out));
-    return 0;
-}
-
 /*
  * gen as of at most STOREP_GEN_TTL_NS before now: the value last read if
  * that read started recently enough, else a new read.  The caller holds
@@ -108,7 +90,7 @@ gen_current(jwtrev_revdb *db, int64_t now, uint64_t *out, jwtrev_error *err)
     if (now - __atomic_load_n(&db->gen_stamp, __ATOMIC_ACQUIRE) >=
         STOREP_GEN_TTL_NS) {
         t = mono_ns();
-        rc = gen_pread(db, db->gen.fd, &v, err);
+        rc = storep_gen_read(db->gen.fd, db->dir, &v, err);
         if (rc == 0) {
             __atomic_store_n(&db->gen_value, v, __ATOMIC_RELAXED);
             __atomic_store_n(&db->gen_stamp, t, __ATOMIC_RELEASE);
@@ -131,12 +113,6 @@ full_check_due(jwtrev_revdb *db, int64_t now)
                               __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 }
 
-static int
-path_in(const jwtrev_revdb *db, const char *name, char *buf)
-{
-    return snprintf(buf, PATH_MAX, "%s/%s", db->dir, name) < PATH_MAX ? 0 : -1;
-}
-
 /* Open gen read-only (judged like every store file). */
 static int
 open_gen(const jwtrev_revdb *db, struct gen_file *out, jwtrev_error *err)
@@ -147,8 +123,7 @@ open_gen(const jwtrev_revdb *db, struct gen_file *out, jwtrev_error *err)
     if (rc != 0)
         return rc;
     out->fd = fd;
-    out->dev = st.st_dev;
-    out->ino = st.st_ino;
+    out->st = st;
     return 0;
 }
 
@@ -172,8 +147,7 @@ view_free_except(struct view *v, const struct view *keep)
 static storep_file *
 unchanged(const jwtrev_revdb *db, storep_file *f, const char *name)
 {
-    return f != NULL && storep_lstat_same(&db->sd, name, f->dev, f->ino) ? f
-                                                                         : NULL;
+    return f != NULL && storep_lstat_same(&db->sd, name, &f->st) ? f : NULL;
 }
 
 /* A full check reopens a base whose filter is missing (a retry) or is no
@@ -181,14 +155,12 @@ unchanged(const jwtrev_revdb *db, storep_file *f, const char *name)
 static int
 filter_ok(const jwtrev_revdb *db, const storep_file *base)
 {
-    char name[STOREP_BLOOM_NAME_MAX], path[PATH_MAX];
-    struct stat st;
+    char name[STOREP_BLOOM_NAME_MAX];
 
     if (base->bloom.blocks == NULL)
         return 0;
     storep_bloom_name(base->id, name);
-    return path_in(db, name, path) == 0 && lstat(path, &st) == 0 &&
-           storep_file_judge(&db->sd, path, &st, NULL) == 0;
+    return storep_lstat_same(&db->sd, name, &base->bloom_st);
 }
 
 /*
@@ -230,7 +202,7 @@ static int
 recheck_gen(const jwtrev_revdb *db, struct gen_file *g, jwtrev_error *err)
 {
     *g = db->gen;
-    if (g->fd >= 0 && storep_lstat_same(&db->sd, "gen", g->dev, g->ino))
+    if (g->fd >= 0 && storep_lstat_same(&db->sd, "gen", &g->st))
         return 0;
     return open_gen(db, g, err);
 }
@@ -294,7 +266,7 @@ rebuild(jwtrev_revdb *db, int full, jwtrev_error *err)
     if (rc == 0) {
         /* gen first: files looked up after it reflect at least it. */
         stamp = mono_ns();
-        rc = gen_pread(db, g.fd, &nv->seen, &e);
+        rc = storep_gen_read(g.fd, db->dir, &nv->seen, &e);
     }
     if (rc == 0)
         rc = open_files(db, old, full, nv, &e);

@@ -170,13 +170,15 @@ storep_bloom_parse(storep_bloom *b, const unsigned char *buf, size_t len,
 {
     uint32_t nblocks;
 
-    if (len < STOREP_BLOOM_HEADER || memcmp(buf, BLOOM_MAGIC, 8) != 0 ||
-        memcmp(buf + 8, id, STOREP_ID_LEN) != 0)
+    if (len < 8 || memcmp(buf, BLOOM_MAGIC, 8) != 0)
         return -1;
+    /* This format from here on: anything amiss is damage. */
+    if (len < STOREP_BLOOM_HEADER || memcmp(buf + 8, id, STOREP_ID_LEN) != 0)
+        return -2;
     nblocks = storep_get_u32(buf + 24);
     if (nblocks == 0 || (len - STOREP_BLOOM_HEADER) / BLOCK != nblocks ||
         (len - STOREP_BLOOM_HEADER) % BLOCK != 0)
-        return -1;
+        return -2;
     if (checksum(buf, len) != ((uint64_t)storep_get_u32(buf + SUM_OFF) << 32 |
                                storep_get_u32(buf + SUM_OFF + 4)))
         return -2;

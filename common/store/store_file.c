@@ -304,8 +304,7 @@ storep_file_open(const storep_dir *d, const char *name, unsigned flags,
                          "%s: changed while it was opened", path);
     if (rc != 0)
         goto done;
-    f->dev = st.st_dev;
-    f->ino = st.st_ino;
+    f->st = st;
     f->size = (uint64_t)st.st_size;
     rc = load_meta(f, err);
     if (rc == 0 && !f->is_delta != !(flags & STOREP_OPEN_DELTA))
@@ -371,11 +370,14 @@ storep_file_attach_bloom(storep_file *f, const storep_dir *d, jwtrev_error *err)
     /* Read, never mapped: a file cut short under a mapping would kill
      * the reader (SIGBUS).  Bounded by the base's size: a filter takes
      * 1.5 bytes per entry, an entry at least 32. */
-    if (st.st_size <= 0 || (uint64_t)st.st_size > f->size + 4096) {
+    if ((uint64_t)st.st_size > f->size + 4096) {
         close(fd);
-        return 0;
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                           "%s: larger than its base could need: refusing "
+                           "the store",
+                           path);
     }
-    buf = malloc((size_t)st.st_size);
+    buf = malloc((size_t)st.st_size + 1);
     if (buf == NULL) {
         close(fd);
         return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
@@ -387,8 +389,8 @@ storep_file_attach_bloom(storep_file *f, const storep_dir *d, jwtrev_error *err)
                          "%s: cut short while it was read", path);
     else if ((rc = storep_bloom_parse(&f->bloom, buf, (size_t)n, f->id)) == -2)
         rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
-                         "%s: damaged (its checksum fails): refusing the "
-                         "store (jwtrev compact rewrites it)",
+                         "%s: damaged (cut, or its checksum fails): "
+                         "refusing the store (jwtrev compact rewrites it)",
                          path);
     else if (rc == -1)
         rc = 0; /* not a filter of this format: none */
@@ -397,6 +399,7 @@ storep_file_attach_bloom(storep_file *f, const storep_dir *d, jwtrev_error *err)
         return rc;
     }
     f->bloom.owned = buf;
+    f->bloom_st = st;
     return 0;
 }
 

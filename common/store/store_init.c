@@ -21,8 +21,6 @@
 
 #include "storep.h"
 
-#define GEN_MAGIC "JWTRGEN1"
-
 struct modes {
     gid_t gid; /* (gid_t)-1: keep */
     mode_t dir, file, gen;
@@ -106,7 +104,7 @@ static int
 make_lock_and_gen(storep_txn *w, const storep_dir *sd, const struct modes *m,
                   jwtrev_error *err)
 {
-    unsigned char gen[16];
+    unsigned char gen[STOREP_GEN_LEN];
     char tmp[32];
     uint64_t one = 1;
     struct stat st;
@@ -125,7 +123,7 @@ make_lock_and_gen(storep_txn *w, const storep_dir *sd, const struct modes *m,
         rc = storep_lock_wait(w->lockfd, w->dir, err);
     if (rc != 0)
         return rc;
-    memcpy(gen, GEN_MAGIC, 8);
+    memcpy(gen, STOREP_GEN_MAGIC, 8);
     memcpy(gen + 8, &one, 8);
     /* Whole or not at all, like every file of the store. */
     snprintf(tmp, sizeof(tmp), "gen.tmp.%ld", (long)getpid());

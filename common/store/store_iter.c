@@ -110,25 +110,17 @@ jwtrev_store_foreach(const char *dir, unsigned kinds, jwtrev_store_visit_fn *fn,
 static int
 read_gen(const char *dir, uint64_t *out, jwtrev_error *err)
 {
-    char path[PATH_MAX];
-    unsigned char buf[16];
     storep_dir sd;
     struct stat st;
-    ssize_t n;
     int fd, rc = storep_dir_check(dir, &sd, err);
 
     if (rc == 0)
         rc = storep_open_in(&sd, "gen", O_RDONLY, &fd, &st, err);
     if (rc != 0)
         return rc;
-    snprintf(path, sizeof(path), "%s/gen", dir);
-    n = pread(fd, buf, sizeof(buf), 0);
+    rc = storep_gen_read(fd, dir, out, err);
     close(fd);
-    if (n != (ssize_t)sizeof(buf) || memcmp(buf, "JWTRGEN1", 8) != 0)
-        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
-                           "%s: not a jwtrev generation file", path);
-    memcpy(out, buf + 8, sizeof(*out));
-    return 0;
+    return rc;
 }
 
 /* The number of records in the delta (small: bounded). */

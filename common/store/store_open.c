@@ -96,13 +96,16 @@ storep_file_judge(const storep_dir *d, const char *path, const struct stat *st,
 }
 
 int
-storep_lstat_same(const storep_dir *d, const char *name, dev_t dev, ino_t ino)
+storep_lstat_same(const storep_dir *d, const char *name, const struct stat *was)
 {
     char path[PATH_MAX];
     struct stat st;
 
     snprintf(path, sizeof(path), "%s/%s", d->path, name);
-    return lstat(path, &st) == 0 && st.st_dev == dev && st.st_ino == ino &&
+    return lstat(path, &st) == 0 && st.st_dev == was->st_dev &&
+           st.st_ino == was->st_ino && st.st_size == was->st_size &&
+           st.st_ctim.tv_sec == was->st_ctim.tv_sec &&
+           st.st_ctim.tv_nsec == was->st_ctim.tv_nsec &&
            storep_file_judge(d, path, &st, NULL) == 0;
 }
 
@@ -136,4 +139,18 @@ storep_open_in(const storep_dir *d, const char *name, int flags, int *fd,
         *fd = -1;
     }
     return rc;
+}
+
+int
+storep_gen_read(int fd, const char *dir, uint64_t *out, jwtrev_error *err)
+{
+    unsigned char buf[STOREP_GEN_LEN];
+
+    if (pread(fd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
+        memcmp(buf, STOREP_GEN_MAGIC, 8) != 0)
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                           "%s/gen: truncated or not a jwtrev generation file",
+                           dir);
+    memcpy(out, buf + 8, sizeof(*out));
+    return 0;
 }

@@ -27,7 +27,6 @@
 /* How long a writer waits for another one (a load of millions of entries
  * holds the lock for seconds). */
 #define LOCK_WAIT_MS 30000
-#define GEN_MAGIC "JWTRGEN1"
 
 int
 storep_random(unsigned char *buf, size_t len, jwtrev_error *err)
@@ -127,6 +126,7 @@ storep_txn_begin(const char *dir, storep_txn *w, jwtrev_error *err)
 {
     storep_dir sd;
     struct stat st;
+    uint64_t gen;
     int rc;
 
     memset(w, 0, sizeof(*w));
@@ -140,6 +140,10 @@ storep_txn_begin(const char *dir, storep_txn *w, jwtrev_error *err)
         rc = storep_lock_wait(w->lockfd, dir, err);
     if (rc == 0)
         rc = storep_open_in(&sd, "gen", O_RDWR, &w->genfd, &st, err);
+    /* A gen that cannot be bumped is refused before anything is written:
+     * a change that readers would never be told of is not made. */
+    if (rc == 0)
+        rc = storep_gen_read(w->genfd, dir, &gen, err);
     if (rc == 0)
         rc = storep_open_pair(dir, 0, &w->base, &w->delta, err);
     if (rc != 0) {
@@ -169,15 +173,12 @@ storep_txn_end(storep_txn *w)
 int
 storep_txn_bump(storep_txn *w, jwtrev_error *err)
 {
-    unsigned char buf[16];
     struct timespec ts;
     uint64_t gen;
+    int rc = storep_gen_read(w->genfd, w->dir, &gen, err);
 
-    if (pread(w->genfd, buf, sizeof(buf), 0) != (ssize_t)sizeof(buf) ||
-        memcmp(buf, GEN_MAGIC, 8) != 0)
-        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
-                           "%s/gen: not a jwtrev generation file", w->dir);
-    memcpy(&gen, buf + 8, sizeof(gen));
+    if (rc != 0)
+        return rc;
     gen++;
     /* One aligned 8-byte write; readers read gen at most
      * STOREP_GEN_TTL_NS apart, so once that has passed every reader's

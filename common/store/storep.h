@@ -128,9 +128,22 @@ int storep_file_judge(const storep_dir *d, const char *path,
 int storep_open_in(const storep_dir *d, const char *name, int flags, int *fd,
                    struct stat *st, jwtrev_error *err);
 
-/* 1 when name in d is still the file (dev, ino) and still acceptable. */
-int storep_lstat_same(const storep_dir *d, const char *name, dev_t dev,
-                      ino_t ino);
+/*
+ * The gen file: STOREP_GEN_MAGIC, then the counter (8 bytes, host order)
+ * that writers bump in place.  storep_gen_read: the counter of the file
+ * on fd, or db_error (cut short, not a gen file) naming dir's gen.
+ */
+#define STOREP_GEN_MAGIC "JWTRGEN1"
+#define STOREP_GEN_LEN 16
+int storep_gen_read(int fd, const char *dir, uint64_t *out, jwtrev_error *err);
+
+/*
+ * 1 when name in d is still the file was describes, unchanged (inode,
+ * size and change time: an in-place write or truncation changes the
+ * last two) and still acceptable.
+ */
+int storep_lstat_same(const storep_dir *d, const char *name,
+                      const struct stat *was);
 
 /* ---- the lookup filter (store_bloom.c) ----------------------------------- */
 
@@ -161,8 +174,9 @@ uint64_t storep_entry_hash(const uint64_t key[2], const jwtrev_entry *e);
 /*
  * Adopt a serialised filter (header + blocks) keyed with the id into b,
  * pointing into buf.  -1 when buf is not a filter of this format (no
- * filter: lookups stay right, only slower); -2 when it is one whose
- * checksum fails (damage: the caller refuses the store).
+ * filter: lookups stay right, only slower); -2 when it is one that is
+ * cut, names another file or fails its checksum (damage: the caller
+ * refuses the store).
  */
 int storep_bloom_parse(storep_bloom *b, const unsigned char *buf, size_t len,
                        const unsigned char *id);
@@ -200,8 +214,7 @@ typedef struct storep_str {
 
 typedef struct storep_file {
     DB *db;
-    dev_t dev;
-    ino_t ino;
+    struct stat st; /* of the file as opened */
     uint64_t size;
     int is_delta;
     unsigned char id[STOREP_ID_LEN];
@@ -212,6 +225,7 @@ typedef struct storep_file {
     int64_t count[STOREP_NCOUNT]; /* base: entries per kind; delta: net
                                      change per kind, [0] tombstones */
     storep_bloom bloom;           /* base: attached by the caller */
+    struct stat bloom_st;         /* base: its filter file as read */
     char *name;                   /* file name, for error texts */
 } storep_file;
 

@@ -260,10 +260,17 @@ storep_out_abort(storep_out *o)
 {
     if (o == NULL)
         return;
+    char bdb_tmp[sizeof(o->tmp) + 8];
+
     if (o->db != NULL)
         o->db->close(o->db, DB_NOSYNC);
-    if (o->w != NULL && o->w->dirfd >= 0)
+    /* Berkeley DB creates a file as "__db.NAME" and renames it: a create
+     * that failed (a full disk) leaves that behind too. */
+    snprintf(bdb_tmp, sizeof(bdb_tmp), "__db.%s", o->tmp);
+    if (o->w != NULL && o->w->dirfd >= 0) {
         unlinkat(o->w->dirfd, o->tmp, 0);
+        unlinkat(o->w->dirfd, bdb_tmp, 0);
+    }
     storep_bloom_build_free(&o->bloom);
     free(o);
 }

@@ -164,6 +164,16 @@ void jr_process_init(void);
 void jr_child_init(void);
 
 /*
+ * 1 when store or configuration trouble with this detail should be
+ * logged at error: it differs from the last one logged by this process,
+ * or that was a minute ago.  Else the caller logs it at debug.
+ */
+int jr_process_trouble_is_new(const char *detail);
+
+/* A request was decided: trouble seen again later is news again. */
+void jr_process_trouble_over(void);
+
+/*
  * site.c's part: its registry, made once; JR_SITES_EMPTY_RESTART when it
  * was already there and holds no site (a restart in the parent).
  */

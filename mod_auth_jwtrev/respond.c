@@ -147,6 +147,10 @@ jr_log_result(request_rec *r, int rc, const jwtrev_error *err,
 
     if (rc != 0)
         apr_table_setn(r->notes, JR_REASON_NOTE, reason);
+    /* The store answered (or was not needed): trouble later is news. */
+    if (rc == 0 || rc == -JWTREV_ERR_REVOKED ||
+        rc == -JWTREV_ERR_SUBJECT_REVOKED || rc == -JWTREV_ERR_KEY_REVOKED)
+        jr_process_trouble_over();
     if (rc == 0) {
         if (!APLOGrdebug(r))
             return;
@@ -165,8 +169,13 @@ jr_log_result(request_rec *r, int rc, const jwtrev_error *err,
                       "token from %s rejected: %s (%s): %s",
                       source ? source : "the request", reason,
                       *id ? id : "no id", err->detail);
-    } else {
+    } else if (jr_process_trouble_is_new(err->detail)) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "cannot decide on the token: %s: %s (said once a "
+                      "minute while it lasts)",
+                      reason, err->detail);
+    } else {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                       "cannot decide on the token: %s: %s", reason,
                       err->detail);
     }

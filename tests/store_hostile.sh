@@ -117,7 +117,7 @@ all_refuse() {
     ok $? "$desc: PAM answers within 1 s (${ELAPSED} ms)"
     # The running httpd notices at its next full check (once a second).
     sleep 1.2
-    local i slow=0 codes=
+    local i slow=0 codes= lines=$(wc -l <"$S/error.log")
     for i in $(seq 24); do
         web /api/ok.txt "$REV"
         codes="$codes $CODE"
@@ -130,6 +130,9 @@ all_refuse() {
     is "$CODE" 200 "$desc: httpd: a location without the store still 200"
     grep -E -- "$what" "$S/error.log" | grep -q "db_error"
     ok $? "$desc: httpd's error log names it"
+    is "$(tail -n +$((lines + 1)) "$S/error.log" | grep -F ':error]' |
+        grep -cE -- "$what")" 1 \
+        "$desc: httpd: said once at level error, not once a request"
 }
 
 # all_work DESC: the store is whole again, and every reader says so.

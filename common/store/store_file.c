@@ -261,6 +261,9 @@ db_open_ro(storep_file *f, int fd, unsigned flags, jwtrev_error *err)
     }
     storep_db_quiet(f->db);
     env = f->db->get_env(f->db);
+    /* A damaged page makes Berkeley DB panic its environment, after
+     * which close frees nothing: each refused open would leak. */
+    env->set_flags(env, DB_NOPANIC, 1);
     env->set_mp_mmapsize(env, 0);
     f->db->set_cachesize(f->db, 0, STOREP_READ_CACHE, 1);
     f->db->set_bt_compare(f->db, key_cmp);

@@ -33,7 +33,7 @@ typedef int cli_cmd_fn(struct cli *cli, int argc, char **argv);
 
 cli_cmd_fn cmd_init, cmd_revoke, cmd_revoke_subject, cmd_revoke_key,
     cmd_unrevoke, cmd_status, cmd_verify, cmd_list, cmd_stats, cmd_purge,
-    cmd_compact, cmd_dump, cmd_load, cmd_sign;
+    cmd_compact, cmd_dump, cmd_load, cmd_sign, cmd_check;
 
 /* "jwtrev: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -30,6 +30,7 @@ static const struct command commands[] = {
     {"compact", cmd_compact, "fold recent changes into the base file"},
     {"dump", cmd_dump, "write every entry as JSON Lines"},
     {"load", cmd_load, "add entries from JSON Lines"},
+    {"check", cmd_check, "verify the whole store (--rebuild: repair it)"},
     {"sign", cmd_sign, "issue a token"},
 };
 
@@ -45,7 +46,8 @@ usage(FILE *f)
     fprintf(f,
             "\n--db DIR defaults to $JWTREV_DB, else %s.\n"
             "Exit codes: 0 success/accepted/not revoked, 1 rejected/"
-            "revoked,\n2 usage or configuration error, 3 store error.\n"
+            "revoked,\n2 usage or configuration error, 3 store error; check: 1 "
+            "damage found.\n"
             "See jwtrev(8).\n",
             JWTREV_DEFAULT_DB);
 }

@@ -172,6 +172,82 @@ typedef struct jwtrev_store_stats {
 int jwtrev_store_stats_get(const char *dir, jwtrev_store_stats *out,
                            jwtrev_error *err);
 
+/* ---- checking the whole store (jwtrev check) ------------------------------
+ */
+
+/* check: rewrite, under the writers' lock, what intact files allow. */
+#define JWTREV_STORE_CHECK_REBUILD 0x01u
+
+/* What was found of one file. */
+typedef enum jwtrev_check_verdict {
+    JWTREV_CHECK_OK = 0,
+    JWTREV_CHECK_DAMAGED,  /* unreadable, a page checksum, meta records,
+                              order, counts; a filter missing an entry */
+    JWTREV_CHECK_MISSING,  /* not there */
+    JWTREV_CHECK_STALE,    /* delta.db written for another base.db: readers
+                              ignore its changes */
+    JWTREV_CHECK_LEFTOVER, /* a temporary file a dead writer left */
+    JWTREV_CHECK_BUSY,     /* a temporary file while a writer holds the
+                              lock: its own; not damage */
+    JWTREV_CHECK_UNUSED    /* the filter of an earlier base.db (compact
+                              leaves it to the next writer); not damage */
+} jwtrev_check_verdict;
+
+/* "ok", "damaged", "missing", "stale", "leftover", "busy", "unused";
+ * NULL for anything else. */
+const char *jwtrev_check_verdict_name(int verdict);
+
+#define JWTREV_STORE_CHECK_FILES 32
+
+typedef struct jwtrev_store_check_file {
+    char name[64];    /* base.db, delta.db, bloom.<id>, gen, lock, ... */
+    int verdict;      /* jwtrev_check_verdict */
+    int checksums;    /* Berkeley DB files: 1 page checksums, 0 none
+                         (written by an older jwtrev), -1 not known */
+    uint64_t records; /* base.db, delta.db: entries walked */
+    int repaired;     /* --rebuild: rewritten or removed, now intact */
+    char detail[JWTREV_DETAIL_MAX]; /* what is wrong ("" when ok) */
+    char action[JWTREV_DETAIL_MAX]; /* --rebuild: what was done, or why
+                                       not and what to do instead */
+} jwtrev_store_check_file;
+
+typedef struct jwtrev_store_check_report {
+    int examined; /* 0: the directory itself could not be read */
+    jwtrev_store_check_file files[JWTREV_STORE_CHECK_FILES];
+    size_t n_files;
+    size_t n_omitted;       /* leftovers past the table */
+    uint64_t entries[5];    /* base.db's entries per kind, [0] the sum */
+    uint64_t changes;       /* delta.db's records */
+    unsigned damaged;       /* files still not intact (after --rebuild) */
+    unsigned repaired;      /* files --rebuild made intact */
+    unsigned unchecksummed; /* Berkeley DB files without page checksums */
+    char summary[JWTREV_DETAIL_MAX];
+} jwtrev_store_check_report;
+
+/*
+ * Verify the whole store as the readers would read it: the directory and
+ * every file judged (storep_open_in's rules), every page of base.db and
+ * delta.db read and its checksum checked (a walk of every record, and
+ * Berkeley DB's own verifier), the meta records against the entries
+ * (counts per kind, issuer table, key order), delta.db naming base.db,
+ * the filter present, checksummed and answering "maybe" for every entry
+ * of base.db, gen, lock; leftover temporary files and filters of other
+ * bases.  Needs read access only.
+ *
+ * With JWTREV_STORE_CHECK_REBUILD, under the writers' lock: a damaged or
+ * missing filter, a stale delta.db (its entries base.db lacks are kept)
+ * and files without page checksums are rewritten from an intact base.db
+ * and delta.db (as compact does), leftovers removed; a damaged base.db or
+ * delta.db is never rewritten (entries would be lost): the report says
+ * how to restore it.
+ *
+ * *out is always filled.  0: intact (after --rebuild: everything made
+ * intact); -JWTREV_ERR_DB_ERROR naming the first damage (out->examined 0
+ * when the directory itself cannot be read); -JWTREV_ERR_INTERNAL.
+ */
+int jwtrev_store_check(const char *dir, unsigned flags,
+                       jwtrev_store_check_report *out, jwtrev_error *err);
+
 /* ---- tokens for the admin tool ------------------------------------------- */
 
 /*

@@ -173,6 +173,8 @@ db_verify(struct chk *c, const char *name, const struct stat *was,
     if (ret == 0) {
         storep_db_quiet(db);
         env = db->get_env(db);
+        /* As store_file.c: a panicked environment would free nothing. */
+        env->set_flags(env, DB_NOPANIC, 1);
         env->set_mp_mmapsize(env, 0);
         db->set_bt_compare(db, key_cmp);
         /* The handle is gone after verify, whatever it returns. */

@@ -393,4 +393,33 @@ chmod o-w "$S/delta.db"
 run J list
 is "$rc" 0 "fixed modes: the store works again"
 
+# ---- a delta written for another base ----------------------------------------
+# A writer killed between a new base and its empty delta leaves the old
+# delta, whose changes the new base holds: readers go on.  A base.db
+# restored over a newer store leaves a delta whose revocations the base
+# lacks: refused, never silently forgotten.
+R=$tmp/restore
+"$JWTREV" --db "$R" init >/dev/null
+"$JWTREV" --db "$R" revoke --jti x --iss $ISS >/dev/null
+cp "$R/delta.db" "$tmp/delta.old"
+"$JWTREV" --db "$R" compact >/dev/null
+cp "$tmp/delta.old" "$R/delta.db"
+run "$JWTREV" --db "$R" stats
+is "$rc" 0 "a stale delta the base holds: the store reads on"
+run "$JWTREV" --db "$R" list
+case $out in *'jti="x"'*) r=0 ;; *) r=1 ;; esac
+ok $r "and its revocation is there (in base.db)"
+"$JWTREV" --db "$R" revoke --jti y --iss $ISS >/dev/null
+cp "$R/base.db" "$tmp/base.old"
+cp "$R"/bloom.* "$tmp/"
+"$JWTREV" --db "$R" compact >/dev/null
+"$JWTREV" --db "$R" revoke --jti z --iss $ISS >/dev/null
+cp "$tmp/base.old" "$R/base.db"
+cp "$tmp"/bloom.* "$R/"
+run "$JWTREV" --db "$R" stats
+is "$rc" 3 "a base.db restored under a newer delta: refused (exit 3)"
+case $err in *"delta.db was written for another base.db and holds revocations"*) r=0 ;; *) r=1 ;; esac
+ok $r "naming why: $err"
+run "$JWTREV" --db "$R" revoke --jti w --iss $ISS
+is "$rc" 3 "and no writer writes over it (the delta's z would be lost)"
 done_testing

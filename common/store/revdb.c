@@ -194,7 +194,7 @@ open_files(const jwtrev_revdb *db, const struct view *old, int full,
     }
     nv->use_delta =
         memcmp(nv->delta->base_id, nv->base->id, STOREP_ID_LEN) == 0;
-    return 0;
+    return nv->use_delta ? 0 : storep_delta_covered(nv->base, nv->delta, err);
 }
 
 /* gen for a full check: the current one, or the file now in its place. */

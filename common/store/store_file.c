@@ -393,7 +393,8 @@ storep_file_attach_bloom(storep_file *f, const storep_dir *d, jwtrev_error *err)
     else if ((rc = storep_bloom_parse(&f->bloom, buf, (size_t)n, f->id)) == -2)
         rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
                          "%s: damaged (cut, or its checksum fails): "
-                         "refusing the store (jwtrev compact rewrites it)",
+                         "refusing the store (jwtrev check --rebuild "
+                         "rewrites it)",
                          path);
     else if (rc == -1)
         rc = 0; /* not a filter of this format: none */
@@ -491,6 +492,39 @@ storep_cursor_close(storep_cursor *c)
 }
 
 int
+storep_delta_covered(const storep_file *base, const storep_file *delta,
+                     jwtrev_error *err)
+{
+    unsigned char buf[STOREP_VAL_MAX];
+    storep_cursor c;
+    storep_rec r;
+    int rc = storep_cursor_open(delta, &c, err), got = 0;
+
+    while (rc == 0 && (rc = storep_cursor_next(&c, err)) == 1) {
+        if (c.rec.flags & STOREP_TOMBSTONE)
+            continue;
+        got = storep_file_get(base, &c.rec.e,
+                              storep_entry_hash(base->hkey, &c.rec.e), &r, buf,
+                              err);
+        if (got < 0) {
+            rc = got;
+            break;
+        }
+        if (got == 0) {
+            rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                             "%s was written for another base.db and holds "
+                             "revocations %s lacks (a base.db restored over "
+                             "a newer store?): refusing the store (jwtrev "
+                             "check --rebuild merges them)",
+                             delta->name, base->name);
+            break;
+        }
+    }
+    storep_cursor_close(&c);
+    return rc < 0 ? rc : 0;
+}
+
+int
 storep_open_pair(const char *dir, unsigned flags, storep_file **base,
                  storep_file **delta, jwtrev_error *err)
 {
@@ -513,8 +547,15 @@ storep_open_pair(const char *dir, unsigned flags, storep_file **base,
         return rc;
     }
     if (memcmp(d->base_id, b->id, STOREP_ID_LEN) != 0) {
+        /* A writer killed between a new base and its empty delta leaves
+         * a delta the base already holds; anything else is refused. */
+        rc = storep_delta_covered(b, d, err);
         storep_file_close(d);
         d = NULL;
+        if (rc != 0) {
+            storep_file_close(b);
+            return rc;
+        }
     }
     *base = b;
     *delta = d;

@@ -306,9 +306,18 @@ int storep_fail_errno(jwtrev_error *err, const char *name, const char *what,
 /* ---- a consistent pair of files (store_file.c) --------------------------- */
 
 /*
+ * A delta written for another base (a writer killed between the new base
+ * and its empty delta) holds nothing the base lacks: 0; else db_error
+ * (a base.db restored over a newer store would silently forget the
+ * delta's revocations).
+ */
+int storep_delta_covered(const storep_file *base, const storep_file *delta,
+                         jwtrev_error *err);
+
+/*
  * Open delta.db then base.db of dir and pair them: a delta written for
- * another base is left out (*delta NULL), because every base contains
- * the changes of every delta written before it.  Base filter attached.
+ * another base is left out (*delta NULL) when the base holds all it has
+ * (storep_delta_covered), else refused.  Base filter attached.
  */
 int storep_open_pair(const char *dir, unsigned flags, storep_file **base,
                      storep_file **delta, jwtrev_error *err);

@@ -88,7 +88,8 @@ slurp(const char *dir, const char *name, struct pristine *p)
 
     if (strlen(name) >= sizeof(p->name))
         return -1;
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+        return -1;
     fd = open(path, O_RDONLY);
     if (fd < 0 || fstat(fd, &st) != 0)
         return -1;

@@ -12,12 +12,12 @@
 # everything works again.
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/apache/lib.sh"
+. "$top_srcdir/tests/pam/once.sh"
 
 ap_setup
 ST=$S/store
 KEY=$S/keys/ec.pem
 PUB=$S/keys/ec.pub.pem
-PAMDRV=$top_builddir/tests/pam/pamdrv
 mkdir -p "$S/pam.d" "$S/saved"
 echo "auth required $PAM_JWTREV key=$PUB db=$ST" >"$S/pam.d/jwt"
 echo "auth required pam_deny.so" >"$S/pam.d/other"
@@ -68,26 +68,6 @@ web() {
     ELAPSED=$((($(date +%s%N) - t0) / 1000000))
 }
 
-# pam TOKENFILE: PAM's answer to auth for alice, the reason logged, and
-# ELAPSED for the PAM call alone, capped at 5 s (the wait for the
-# pam_wrapper lock that parallel PAM tests share does not count).
-pam() {
-    rm -f "$S/pam.ms"
-    flock "$top_builddir/tests/pam-wrapper.lock" timeout 5 sh -c '
-        t0=$(date +%s%N)
-        env LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 \
-            PAM_WRAPPER_SERVICE_DIR="$1/pam.d" PAM_WRAPPER_DEBUGLEVEL=2 \
-            "$2" -t "$3" jwt alice auth >"$1/out" 2>"$1/err"
-        rc=$?
-        echo $((($(date +%s%N) - t0) / 1000000)) >"$1/pam.ms"
-        exit $rc' sh "$S" "$PAMDRV" "$1"
-    RC=$?
-    ELAPSED=$(cat "$S/pam.ms" 2>/dev/null || echo 5000)
-    PAM_CODE=$(sed -n 's/^auth //p' "$S/out" | tail -n 1)
-    PAM_REASON=$(sed -n 's/.*SYSLOG([0-9]*): service=.* reason=\([a-z_]*\).*/\1/p' \
-        "$S/err" | tail -n 1)
-}
-
 # all_refuse DESC WHAT: every reader refuses the store in time, naming
 # WHAT (a pattern) in its message.
 all_refuse() {
@@ -109,12 +89,13 @@ all_refuse() {
     is "$RC" 3 "$desc: verify --db of the revoked token: exit 3"
     grep -qE -- "$what" "$S/err"
     ok $? "$desc: verify --db names it"
-    pam "$S/rev.jwt"
+    pam_once "$S" alice "$S/rev.jwt"
     is "$PAM_CODE $PAM_REASON" "PAM_AUTHINFO_UNAVAIL db_error" \
         "$desc: PAM: the revoked token is refused as db_error" ||
-        { echo "exit $RC"; tail -n 6 "$S/err" "$S/out"; } | sed 's/^/#   /'
-    [ "$ELAPSED" -lt 1000 ]
-    ok $? "$desc: PAM answers within 1 s (${ELAPSED} ms)"
+        { echo "exit $PAM_RC"; tail -n 6 "$S/pam.log" "$S/pam.out"; } |
+        sed 's/^/#   /'
+    [ "$PAM_MS" -lt 1000 ]
+    ok $? "$desc: PAM answers within 1 s (${PAM_MS} ms)"
     # The running httpd notices at its next full check (once a second).
     sleep 1.2
     local i slow=0 codes= lines=$(wc -l <"$S/error.log")

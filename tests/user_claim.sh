@@ -7,11 +7,11 @@
 # reason: "-" where the host names none).
 . "$top_srcdir/tests/tap.sh"
 . "$top_srcdir/tests/apache/lib.sh"
+. "$top_srcdir/tests/pam/once.sh"
 
 ap_setup
 KEY=$S/keys/ec.pem
 PUB=$S/keys/ec.pub.pem
-PAMDRV=$top_builddir/tests/pam/pamdrv
 mkdir -p "$S/pam.d" "$S/t"
 echo "auth required $PAM_JWTREV key=$PUB" >"$S/pam.d/jwt"
 echo "auth required pam_deny.so" >"$S/pam.d/other"
@@ -28,19 +28,6 @@ ap_start "
     Header always set X-Reason \"expr=%{note:JWTREV_REASON}\"
 </Location>"
 
-# pam_auth TOKENFILE: PAM's answer to auth for user alice, and the reason
-# of its one decision line (the lock serialises pam_wrapper processes).
-pam_auth() {
-    flock "$top_builddir/tests/pam-wrapper.lock" env \
-        LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 \
-        PAM_WRAPPER_SERVICE_DIR="$S/pam.d" PAM_WRAPPER_DEBUGLEVEL=2 \
-        "$PAMDRV" -t "$1" jwt alice auth >"$S/pam.out" 2>"$S/pam.log"
-    PAM_CODE=$(sed -n 's/^auth //p' "$S/pam.out" | tail -n 1)
-    PAM_REASON=$(sed -n 's/.*SYSLOG([0-9]*): service=.* reason=\([a-z_]*\).*/\1/p' \
-        "$S/pam.log" | tail -n 1)
-    [ -n "$PAM_REASON" ] || PAM_REASON=-
-}
-
 # description | the sub claim (JSON) | httpd | PAM as alice | CLI
 while IFS='|' read -r desc sub web pam cli; do
     tok=$("$JWTREV" sign --key "$KEY" --ttl 300 --claims "{\"sub\":$sub}")
@@ -50,7 +37,7 @@ while IFS='|' read -r desc sub web pam cli; do
     reason=$(hdr X-Reason)
     is "$CODE ${reason:--}" "$web" "httpd, $desc"
 
-    pam_auth "$S/t/tok"
+    pam_once "$S" alice "$S/t/tok"
     is "$PAM_CODE $PAM_REASON" "$pam" "PAM, $desc" ||
         sed 's/^/#   log: /' "$S/pam.log" | tail -n 4
 
@@ -76,12 +63,9 @@ EOF
 
 # PAM judges PAM_USER by the same rule before it asks for a token.
 for user in "ali/ce" "-alice" "$(printf 'ali\tce')" ""; do
-    flock "$top_builddir/tests/pam-wrapper.lock" env \
-        LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 \
-        PAM_WRAPPER_SERVICE_DIR="$S/pam.d" PAM_WRAPPER_DEBUGLEVEL=2 \
-        "$PAMDRV" -t "$S/t/tok" jwt "$user" auth >"$S/pam.out" 2>"$S/pam.log"
-    is "$(sed -n 's/^auth //p;s/^prompts //p' "$S/pam.out" | paste -sd' ')" \
-        "PAM_AUTH_ERR 0" "PAM user '$user' refused before any prompt"
+    pam_once "$S" "$user" "$S/t/tok"
+    is "$PAM_CODE $PAM_PROMPTS" "PAM_AUTH_ERR 0" \
+        "PAM user '$user' refused before any prompt"
 done
 grep -q 'reason=user_mismatch' "$S/pam.log"
 ok $? "as user_mismatch"

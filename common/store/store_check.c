@@ -184,7 +184,8 @@ db_verify(struct chk *c, const char *name, const struct stat *was,
     if (ret == 0)
         return 0;
     snprintf(c->why, sizeof(c->why), "Berkeley DB's verifier: %s",
-             ret == DB_VERIFY_BAD ? "the file is damaged" : db_strerror(ret));
+             ret == DB_VERIFY_BAD ? "the file is damaged"
+                                  : storep_db_reason(ret));
     *why = c->why;
     return 1;
 }

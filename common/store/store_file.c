@@ -59,11 +59,23 @@ storep_db_quiet(DB *db)
     db->set_msgcall(db, db_silent_msg);
 }
 
+const char *
+storep_db_reason(int dbret)
+{
+    /* What Berkeley DB says of a page that fails its checksum or cannot
+     * be read whole ("run database recovery") means nothing to an admin
+     * of a store that has no environment to recover. */
+    if (dbret == DB_RUNRECOVERY || dbret == DB_PAGE_NOTFOUND)
+        return "a page fails its checksum or is cut short; see jwtrev "
+               "check";
+    return db_strerror(dbret);
+}
+
 int
 storep_fail_db(jwtrev_error *err, const char *name, const char *what, int dbret)
 {
     return jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: %s: %s", name, what,
-                       db_strerror(dbret));
+                       storep_db_reason(dbret));
 }
 
 int
@@ -142,7 +154,7 @@ check_version(storep_file *f, jwtrev_error *err)
         (ret == 0 && v.size != 4))
         return corrupt(err, f, "no format version");
     if (ret != 0)
-        return corrupt(err, f, db_strerror(ret));
+        return corrupt(err, f, storep_db_reason(ret));
     if (storep_get_u32(vbuf) != STOREP_VERSION)
         return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
                            "%s: store format version %u: this jwtrev reads "
@@ -230,7 +242,7 @@ load_meta(storep_file *f, jwtrev_error *err)
         }
     }
     if (rc == 0 && ret != 0 && ret != DB_NOTFOUND)
-        rc = corrupt(err, f, db_strerror(ret));
+        rc = corrupt(err, f, storep_db_reason(ret));
     if (rc == 0)
         rc = meta_complete(f, seen, err);
     if (c != NULL)
@@ -279,7 +291,7 @@ db_open_ro(storep_file *f, int fd, unsigned flags, jwtrev_error *err)
     if (ret == EACCES || ret == EPERM)
         return storep_fail_errno(err, f->name, "cannot open", ret);
     if (ret != 0)
-        return corrupt(err, f, db_strerror(ret));
+        return corrupt(err, f, storep_db_reason(ret));
     return 0;
 }
 

@@ -297,6 +297,9 @@ int storep_hit(jwtrev_error *err, int code, const storep_rec *r);
 /* Silence Berkeley DB's own messages: the library never prints. */
 void storep_db_quiet(DB *db);
 
+/* Berkeley DB's text for dbret, in a store's words where it has none. */
+const char *storep_db_reason(int dbret);
+
 /* "NAME: what: strerror" as a db_error. */
 int storep_fail_db(jwtrev_error *err, const char *name, const char *what,
                    int dbret);

@@ -409,6 +409,14 @@ is "$rc" 0 "a stale delta the base holds: the store reads on"
 run "$JWTREV" --db "$R" list
 case $out in *'jti="x"'*) r=0 ;; *) r=1 ;; esac
 ok $r "and its revocation is there (in base.db)"
+# The same after a killed purge: the stale delta's expired entry is gone
+# from the new base, and that loses nothing.
+"$JWTREV" --db "$R" revoke --jti old --iss $ISS --until 1000 >/dev/null
+cp "$R/delta.db" "$tmp/delta.old"
+"$JWTREV" --db "$R" purge >/dev/null
+cp "$tmp/delta.old" "$R/delta.db"
+run "$JWTREV" --db "$R" stats
+is "$rc" 0 "a stale delta whose only extra entry has expired: the store reads on"
 "$JWTREV" --db "$R" revoke --jti y --iss $ISS >/dev/null
 cp "$R/base.db" "$tmp/base.old"
 cp "$R"/bloom.* "$tmp/"

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "storep.h"
@@ -510,10 +511,13 @@ storep_delta_covered(const storep_file *base, const storep_file *delta,
     unsigned char buf[STOREP_VAL_MAX];
     storep_cursor c;
     storep_rec r;
+    int64_t now = (int64_t)time(NULL);
     int rc = storep_cursor_open(delta, &c, err), got = 0;
 
     while (rc == 0 && (rc = storep_cursor_next(&c, err)) == 1) {
-        if (c.rec.flags & STOREP_TOMBSTONE)
+        /* A removal, or an entry a purge may have dropped from the new
+         * base since it no longer matters: nothing lost. */
+        if ((c.rec.flags & STOREP_TOMBSTONE) || !storep_rec_live(&c.rec.e, now))
             continue;
         got = storep_file_get(base, &c.rec.e,
                               storep_entry_hash(base->hkey, &c.rec.e), &r, buf,

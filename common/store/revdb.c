@@ -194,7 +194,10 @@ open_files(const jwtrev_revdb *db, const struct view *old, int full,
     }
     nv->use_delta =
         memcmp(nv->delta->base_id, nv->base->id, STOREP_ID_LEN) == 0;
-    return nv->use_delta ? 0 : storep_delta_covered(nv->base, nv->delta, err);
+    if (nv->use_delta ||
+        (old != NULL && nv->base == old->base && nv->delta == old->delta))
+        return 0; /* a pair kept from old was judged when it was opened */
+    return storep_delta_covered(nv->base, nv->delta, err);
 }
 
 /* gen for a full check: the current one, or the file now in its place. */

@@ -125,6 +125,38 @@ int jwtrev_store_purge(const char *dir, int64_t now,
                        jwtrev_error *err);
 
 /*
+ * The fold the store's daemon makes in the background (docs/design.md
+ * 7): compact (and, when purge_now != 0, purge as of then) holding the
+ * writers' lock only to take the changes and, at the end, to put the new
+ * base in place: writes go on meanwhile.  *raced is 1 when another writer
+ * replaced the base meanwhile (nothing done; fold again).  Only for a
+ * store whose daemon marker is set (removals there keep tombstones,
+ * which the fold needs to stay exact).
+ */
+int jwtrev_store_fold(const char *dir, int64_t purge_now,
+                      const jwtrev_store_progress *p, uint64_t *dropped,
+                      int *raced, jwtrev_error *err);
+
+/* ---- a store a daemon owns (docs/design.md 7) ---------------------------- */
+
+/*
+ * The socket of the jwtrevd that owns the store dir, from its marker
+ * file "daemon" (judged as every store file is): 1 and socket filled, 0
+ * when no daemon owns it, or db_error.
+ */
+int jwtrev_store_daemon_get(const char *dir, char *socket, size_t len,
+                            jwtrev_error *err);
+
+/*
+ * Mark the store as owned by the daemon listening on socket (an
+ * absolute path), or, with NULL, as owned by none (direct writes again).
+ * While it is marked, writes never fold the delta into the base (the
+ * daemon does, beside them) and removals leave tombstones.
+ */
+int jwtrev_store_daemon_set(const char *dir, const char *socket,
+                            jwtrev_error *err);
+
+/*
  * A batch of entries to add in one pass (jwtrev load): collect them, then
  * commit writes one new base file with the store's entries and the
  * batch's (combined as jwtrev_store_put does).  Two batch entries with

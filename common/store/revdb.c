@@ -192,8 +192,7 @@ open_files(const jwtrev_revdb *db, const struct view *old, int full,
         if (rc != 0)
             return rc;
     }
-    nv->use_delta =
-        memcmp(nv->delta->base_id, nv->base->id, STOREP_ID_LEN) == 0;
+    nv->use_delta = storep_pair_kind(nv->base, nv->delta) != STOREP_PAIR_OTHER;
     if (nv->use_delta ||
         (old != NULL && nv->base == old->base && nv->delta == old->delta))
         return 0; /* a pair kept from old was judged when it was opened */
@@ -365,8 +364,14 @@ find(const struct view *v, const jwtrev_entry *key, int64_t now,
     uint64_t h = storep_entry_hash(v->base->hkey, key);
     int rc = 0;
 
+    /* A delta one fold behind is keyed like the base before. */
     if (v->use_delta)
-        rc = storep_file_get(v->delta, key, h, out, buf, err);
+        rc = storep_file_get(v->delta, key,
+                             v->delta->hkey[0] == v->base->hkey[0] &&
+                                     v->delta->hkey[1] == v->base->hkey[1]
+                                 ? h
+                                 : storep_entry_hash(v->delta->hkey, key),
+                             out, buf, err);
     if (rc == 0)
         rc = storep_file_get(v->base, key, h, out, buf, err);
     else if (rc == 1 && (out->flags & STOREP_TOMBSTONE))

@@ -29,13 +29,64 @@ storep_txn_load_changes(storep_txn *w, jwtrev_error *err)
         return rc == -JWTREV_ERR_INTERNAL
                    ? jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory")
                    : rc;
+    /* The delta of the base before (a fold beside us put its base in
+     * place and is about to put its delta, or died doing so). */
+    if (storep_pair_kind(w->base, w->delta) == STOREP_PAIR_BEHIND) {
+        rc = storep_rebase(w, &w->changes, NULL, err);
+        if (rc != 0)
+            return rc;
+    }
     w->changes_loaded = 1;
     return 0;
 }
 
-/* Write w->changes as the new delta of the current base, and publish. */
+/* Same times and reason: the fold took this very entry. */
 static int
-write_delta(storep_txn *w, jwtrev_error *err)
+rec_same(const storep_rec *a, const storep_rec *b)
+{
+    return a->e.revoked_at == b->e.revoked_at && a->e.until == b->e.until &&
+           a->e.not_before == b->e.not_before &&
+           a->e.reason_len == b->e.reason_len &&
+           (a->e.reason_len == 0 ||
+            memcmp(a->e.reason, b->e.reason, a->e.reason_len) == 0);
+}
+
+int
+storep_rebase(storep_txn *w, storep_set *changes, const storep_set *folded,
+              jwtrev_error *err)
+{
+    unsigned char valbuf[STOREP_VAL_MAX];
+    storep_rec *r, old;
+    size_t i, j;
+    long k;
+    int got;
+
+    for (i = j = 0; i < changes->n; i++) {
+        r = changes->v[i];
+        k = folded != NULL ? storep_set_find(folded, &r->e) : -1;
+        if (k >= 0 && folded->v[k]->flags == r->flags &&
+            ((r->flags & STOREP_TOMBSTONE) || rec_same(folded->v[k], r)))
+            continue; /* in the new base as it is (or gone from it) */
+        got = storep_file_get(w->base, &r->e,
+                              storep_entry_hash(w->base->hkey, &r->e), &old,
+                              valbuf, err);
+        if (got < 0)
+            return got;
+        if (r->flags & STOREP_TOMBSTONE) {
+            if (!got)
+                continue; /* nothing left to hide */
+        } else if (got && rec_same(&old, r)) {
+            continue;
+        }
+        r->flags = (r->flags & STOREP_TOMBSTONE) | (got ? STOREP_SHADOW : 0);
+        changes->v[j++] = r;
+    }
+    changes->n = j; /* the records dropped stay in the arena until freed */
+    return 0;
+}
+
+int
+storep_txn_write_delta(storep_txn *w, jwtrev_error *err)
 {
     storep_out *o = NULL;
     storep_str *iss = NULL;
@@ -57,13 +108,14 @@ write_delta(storep_txn *w, jwtrev_error *err)
     return rc == 0 ? storep_txn_bump(w, err) : rc;
 }
 
-/* After editing w->changes: a new delta, or a new base when it grew. */
+/* After editing w->changes: a new delta, or a new base when it grew
+ * (unless the store's daemon folds it beside the writers). */
 static int
 publish_changes(storep_txn *w, jwtrev_error *err)
 {
-    if (w->changes.n > STOREP_DELTA_MAX)
+    if (w->changes.n > STOREP_DELTA_MAX && !w->daemon_owned)
         return storep_compact(w, NULL, 0, NULL, NULL, err);
-    return write_delta(w, err);
+    return storep_txn_write_delta(w, err);
 }
 
 /*
@@ -125,12 +177,16 @@ txn_remove(storep_txn *w, const jwtrev_entry *key, int *removed,
         *removed = 0;
         return rc;
     }
-    if (idx >= 0 && !(old.flags & STOREP_SHADOW)) {
+    if (idx >= 0 && !(old.flags & STOREP_SHADOW) && !w->daemon_owned) {
         /* Only ever in the delta: forget it. */
         storep_set_delete(&w->changes, (size_t)idx);
     } else {
         old.e.reason_len = 0;
-        old.flags = STOREP_TOMBSTONE | STOREP_SHADOW;
+        /* Only a base entry is shadowed (a daemon's store keeps
+         * tombstones of delta-only entries too). */
+        old.flags =
+            STOREP_TOMBSTONE |
+            (idx < 0 || (old.flags & STOREP_SHADOW) ? STOREP_SHADOW : 0);
         if (storep_set_upsert(&w->changes, &old) != 0)
             return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     }

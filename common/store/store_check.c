@@ -224,7 +224,7 @@ walk_entry(struct chk *c, const storep_file *f, const storep_cursor *cur,
         }
         w->count[k]++;
     } else if (r->flags & STOREP_TOMBSTONE) {
-        w->count[0]++, w->count[k]--;
+        w->count[0]++, w->count[k] -= !!(r->flags & STOREP_SHADOW);
     } else if (!(r->flags & STOREP_SHADOW)) {
         w->count[k]++;
     }
@@ -397,7 +397,7 @@ check_files(struct chk *c)
     if (c->base_ok) {
         check_bloom(c);
         if (c->delta_ok &&
-            memcmp(c->delta->base_id, c->base->id, STOREP_ID_LEN) != 0)
+            storep_pair_kind(c->base, c->delta) == STOREP_PAIR_OTHER)
             c->stale = 1;
         rc = walk_file(c, c->base, c->fbase, &w);
         if (rc < 0)
@@ -465,6 +465,9 @@ check_leftovers(struct chk *c, int lockfd)
             if (busy)
                 flag(c, f, JWTREV_CHECK_BUSY,
                      "a writer holds the lock: its temporary file");
+            else if (storep_tmp_in_use(dirfd(d), de->d_name))
+                flag(c, f, JWTREV_CHECK_BUSY,
+                     "a fold beside the writers is writing it");
             else
                 flag(c, f, JWTREV_CHECK_LEFTOVER,
                      "a temporary file a dead writer left");

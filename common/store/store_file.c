@@ -180,6 +180,8 @@ meta_record(storep_file *f, const DBT *k, const DBT *v, unsigned *seen)
         *seen |= 2;
         for (i = 0; i < STOREP_NCOUNT; i++)
             f->count[i] = storep_get_i64(d + 8 * i);
+    } else if (meta_is(k, "parent", 0) && v->size == STOREP_ID_LEN) {
+        memcpy(f->parent, d, STOREP_ID_LEN);
     } else if (meta_is(k, "base", 0) && v->size == STOREP_ID_LEN) {
         f->is_delta = 1;
         memcpy(f->base_id, d, STOREP_ID_LEN);
@@ -541,6 +543,19 @@ storep_delta_covered(const storep_file *base, const storep_file *delta,
 }
 
 int
+storep_pair_kind(const storep_file *base, const storep_file *delta)
+{
+    static const unsigned char none[STOREP_ID_LEN];
+
+    if (memcmp(delta->base_id, base->id, STOREP_ID_LEN) == 0)
+        return STOREP_PAIR_SAME;
+    if (memcmp(base->parent, none, STOREP_ID_LEN) != 0 &&
+        memcmp(delta->base_id, base->parent, STOREP_ID_LEN) == 0)
+        return STOREP_PAIR_BEHIND;
+    return STOREP_PAIR_OTHER;
+}
+
+int
 storep_open_pair(const char *dir, unsigned flags, storep_file **base,
                  storep_file **delta, jwtrev_error *err)
 {
@@ -562,7 +577,7 @@ storep_open_pair(const char *dir, unsigned flags, storep_file **base,
         storep_file_close(d);
         return rc;
     }
-    if (memcmp(d->base_id, b->id, STOREP_ID_LEN) != 0) {
+    if (storep_pair_kind(b, d) == STOREP_PAIR_OTHER) {
         /* A writer killed between a new base and its empty delta leaves
          * a delta the base already holds; anything else is refused. */
         rc = storep_delta_covered(b, d, err);

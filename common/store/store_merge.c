@@ -148,6 +148,32 @@ write_empty_delta(storep_txn *w, const unsigned char *base_id,
 }
 
 int
+storep_merge_into_out(const storep_file *base, const storep_set *changes,
+                      const storep_set *batch, int64_t purge_now,
+                      const jwtrev_store_progress *p, storep_out *o,
+                      uint64_t *dropped, jwtrev_error *err)
+{
+    struct merge m;
+    uint64_t total;
+    int rc;
+
+    memset(&m, 0, sizeof(m));
+    m.changes = changes;
+    m.batch = batch;
+    total = base_total(base) + changes->n + (batch ? batch->n : 0);
+    rc = storep_cursor_open(base, &m.base, err);
+    if (rc == 0) {
+        rc = storep_cursor_next(&m.base, err);
+        m.base_has = rc == 1;
+        rc = rc < 0 ? rc : 0;
+    }
+    if (rc == 0)
+        rc = merge_into(&m, o, purge_now, p, total, dropped, err);
+    storep_cursor_close(&m.base);
+    return rc;
+}
+
+int
 storep_compact(storep_txn *w, const storep_set *batch, int64_t purge_now,
                const jwtrev_store_progress *p, uint64_t *dropped,
                jwtrev_error *err)
@@ -155,38 +181,29 @@ storep_compact(storep_txn *w, const storep_set *batch, int64_t purge_now,
     unsigned char base_id[STOREP_ID_LEN];
     storep_str *iss = NULL;
     storep_out *o = NULL;
-    struct merge m;
     uint32_t n_iss = 0;
     uint64_t total, nd = 0;
     int rc = storep_txn_load_changes(w, err);
 
-    memset(&m, 0, sizeof(m));
-    m.changes = &w->changes;
-    m.batch = batch;
     total = base_total(w->base) + w->changes.n + (batch ? batch->n : 0);
     if (rc == 0 &&
         storep_iss_union(w->base, &w->changes, batch, &iss, &n_iss) != 0)
         rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     if (rc == 0)
-        rc = storep_cursor_open(w->base, &m.base, err);
-    if (rc == 0) {
-        rc = storep_cursor_next(&m.base, err);
-        m.base_has = rc == 1;
-        rc = rc < 0 ? rc : 0;
-    }
-    if (rc == 0)
         rc = storep_out_begin(w, "base.db", NULL, iss, n_iss, total, &o, err);
-    if (rc == 0)
-        rc = merge_into(&m, o, purge_now, p, total, &nd, err);
+    if (rc == 0) {
+        storep_out_set_parent(o, w->base->id);
+        rc = storep_merge_into_out(w->base, &w->changes, batch, purge_now, p, o,
+                                   &nd, err);
+    }
     if (rc == 0) {
         memcpy(base_id, storep_out_id(o), STOREP_ID_LEN);
         rc = storep_out_finish(o, err); /* frees o either way */
     } else {
         storep_out_abort(o);
     }
-    storep_cursor_close(&m.base);
-    /* A crash here leaves the old delta, which readers and writers then
-     * ignore: it names the old base, and the new base holds its changes. */
+    /* A crash here leaves the old delta, one fold behind the new base:
+     * readers and writers still read the pair right (storep_pair_kind). */
     if (rc == 0)
         rc = write_empty_delta(w, base_id, err);
     if (rc == 0)

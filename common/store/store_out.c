@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,7 +23,11 @@ struct storep_out {
     DB *db;
     const char *name; /* "base.db" or "delta.db" */
     char tmp[64];     /* its temporary name in the store directory */
+    int tmpfd;        /* the temporary file, flock()ed while it is ours */
     int is_delta;
+    int sealed;
+    int has_parent;
+    unsigned char parent[STOREP_ID_LEN];
     storep_file fmt; /* id and issuer table for encoding (borrowed) */
     storep_bloom_builder bloom;
     int64_t count[STOREP_NCOUNT];
@@ -34,6 +39,8 @@ struct storep_out {
 /* Cache for building: big enough that a base is written sequentially. */
 #define OUT_CACHE_BASE (16 * 1024 * 1024)
 #define OUT_CACHE_DELTA (1024 * 1024)
+
+static unsigned out_serial;
 
 static int
 out_create(storep_out *o, jwtrev_error *err)
@@ -56,6 +63,11 @@ out_create(storep_out *o, jwtrev_error *err)
                       o->w->file_mode);
     if (ret != 0)
         return storep_fail_db(err, path, "cannot create", ret);
+    /* Created under the writers' lock; the flock keeps a writer that
+     * clears a dead writer's files off it once that lock is dropped. */
+    o->tmpfd = openat(o->w->dirfd, o->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (o->tmpfd < 0 || flock(o->tmpfd, LOCK_EX | LOCK_NB) != 0)
+        return storep_fail_errno(err, path, "cannot lock", errno);
     return 0;
 }
 
@@ -70,11 +82,14 @@ storep_out_begin(storep_txn *w, const char *name, const unsigned char *base_id,
     if (o == NULL)
         return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     o->w = w;
+    o->tmpfd = -1;
     o->name = name;
     o->is_delta = strcmp(name, "delta.db") == 0;
     o->fmt.iss = (storep_str *)(uintptr_t)iss; /* only read */
     o->fmt.n_iss = n_iss;
-    snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.%ld", name, (long)getpid());
+    /* The pid and a count: a daemon's fold and its writes share a pid. */
+    snprintf(o->tmp, sizeof(o->tmp), "%s.tmp.%ld.%u", name, (long)getpid(),
+             __atomic_add_fetch(&out_serial, 1, __ATOMIC_RELAXED));
     rc = storep_random(o->fmt.id, STOREP_ID_LEN, err);
     /* A delta's filter is keyed like its base's: one hash per lookup. */
     memcpy(o->fmt.base_id, o->is_delta ? base_id : o->fmt.id, STOREP_ID_LEN);
@@ -97,6 +112,13 @@ storep_out_id(const storep_out *o)
     return o->fmt.id;
 }
 
+void
+storep_out_set_parent(storep_out *o, const unsigned char *parent)
+{
+    memcpy(o->parent, parent, STOREP_ID_LEN);
+    o->has_parent = 1;
+}
+
 uint64_t
 storep_out_count(const storep_out *o)
 {
@@ -109,7 +131,7 @@ count_entry(storep_out *o, const storep_rec *r)
     if (!o->is_delta)
         o->count[r->e.kind]++;
     else if (r->flags & STOREP_TOMBSTONE)
-        o->count[0]++, o->count[r->e.kind]--;
+        o->count[0]++, o->count[r->e.kind] -= !!(r->flags & STOREP_SHADOW);
     else if (!(r->flags & STOREP_SHADOW))
         o->count[r->e.kind]++;
 }
@@ -187,6 +209,8 @@ write_meta(storep_out *o, jwtrev_error *err)
         rc =
             put_meta(o, "iss", idx, 4, o->fmt.iss[i].s, o->fmt.iss[i].len, err);
     }
+    if (rc == 0 && o->has_parent)
+        rc = put_meta(o, "parent", "", 0, o->parent, STOREP_ID_LEN, err);
     if (rc == 0 && o->is_delta)
         rc = put_meta(o, "base", "", 0, o->fmt.base_id, STOREP_ID_LEN, err);
     if (rc == 0 && o->is_delta)
@@ -198,18 +222,14 @@ write_meta(storep_out *o, jwtrev_error *err)
 static int
 close_and_sync(storep_out *o, jwtrev_error *err)
 {
-    int ret = o->db->close(o->db, 0), fd, rc = 0;
+    int ret = o->db->close(o->db, 0);
 
     o->db = NULL;
     if (ret != 0)
         return storep_fail_db(err, o->tmp, "cannot write", ret);
-    fd = openat(o->w->dirfd, o->tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0)
-        return storep_fail_errno(err, o->tmp, "cannot reopen", errno);
-    if (fchmod(fd, o->w->file_mode) != 0 || fsync(fd) != 0)
-        rc = storep_fail_errno(err, o->tmp, "cannot sync", errno);
-    close(fd);
-    return rc;
+    if (fchmod(o->tmpfd, o->w->file_mode) != 0 || fsync(o->tmpfd) != 0)
+        return storep_fail_errno(err, o->tmp, "cannot sync", errno);
+    return 0;
 }
 
 /* The base's filter as bloom.<id>, in place before the base is. */
@@ -231,28 +251,53 @@ install_bloom(storep_out *o, jwtrev_error *err)
 }
 
 int
-storep_out_finish(storep_out *o, jwtrev_error *err)
+storep_out_seal(storep_out *o, jwtrev_error *err)
 {
     int rc;
 
     storep_bloom_build_seal(&o->bloom);
     rc = write_meta(o, err);
-
     if (rc == 0)
         rc = close_and_sync(o, err);
+    if (rc == 0)
+        o->sealed = 1;
+    return rc;
+}
+
+int
+storep_out_install(storep_out *o, storep_txn *w, jwtrev_error *err)
+{
+    int rc = 0;
+
+    o->w = w;
+    if (!o->sealed)
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "%s: not sealed", o->tmp);
     if (rc == 0 && !o->is_delta)
         rc = install_bloom(o, err);
-    if (rc == 0 && renameat(o->w->dirfd, o->tmp, o->w->dirfd, o->name) != 0)
+    if (rc == 0 && renameat(w->dirfd, o->tmp, w->dirfd, o->name) != 0)
         rc = storep_fail_errno(err, o->name, "cannot rename", errno);
-    if (rc == 0 && fsync(o->w->dirfd) != 0)
-        rc = storep_fail_errno(err, o->w->dir, "cannot sync", errno);
+    if (rc == 0 && fsync(w->dirfd) != 0)
+        rc = storep_fail_errno(err, w->dir, "cannot sync", errno);
     if (rc != 0) {
         storep_out_abort(o);
         return rc;
     }
+    close(o->tmpfd);
     storep_bloom_build_free(&o->bloom);
     free(o);
     return 0;
+}
+
+int
+storep_out_finish(storep_out *o, jwtrev_error *err)
+{
+    int rc = storep_out_seal(o, err);
+
+    if (rc != 0) {
+        storep_out_abort(o);
+        return rc;
+    }
+    return storep_out_install(o, o->w, err);
 }
 
 void
@@ -271,6 +316,8 @@ storep_out_abort(storep_out *o)
         unlinkat(o->w->dirfd, o->tmp, 0);
         unlinkat(o->w->dirfd, bdb_tmp, 0);
     }
+    if (o->tmpfd >= 0)
+        close(o->tmpfd);
     storep_bloom_build_free(&o->bloom);
     free(o);
 }

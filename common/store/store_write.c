@@ -70,9 +70,24 @@ storep_lock_wait(int fd, const char *dir, jwtrev_error *err)
     }
 }
 
+int
+storep_tmp_in_use(int dirfd, const char *name)
+{
+    int fd = openat(dirfd, name,
+                    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    int busy;
+
+    if (fd < 0)
+        return 0;
+    busy = flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    close(fd);
+    return busy;
+}
+
 /*
  * Remove temporary files (only lock holders make them, so they are a dead
- * writer's) and filters of bases no longer in place.
+ * writer's, unless a fold beside the writers still holds its flock) and
+ * filters of bases no longer in place.
  */
 static void
 remove_leftovers(storep_txn *w)
@@ -91,7 +106,8 @@ remove_leftovers(storep_txn *w)
     }
     storep_bloom_name(w->base->id, keep);
     while ((de = readdir(d)) != NULL) {
-        if (strstr(de->d_name, ".tmp.") != NULL ||
+        if ((strstr(de->d_name, ".tmp.") != NULL &&
+             !storep_tmp_in_use(w->dirfd, de->d_name)) ||
             (strncmp(de->d_name, "bloom.", 6) == 0 &&
              strcmp(de->d_name, keep) != 0))
             unlinkat(w->dirfd, de->d_name, 0);
@@ -124,6 +140,7 @@ open_dir(storep_txn *w, storep_dir *sd, jwtrev_error *err)
 int
 storep_txn_begin(const char *dir, storep_txn *w, jwtrev_error *err)
 {
+    char socket[PATH_MAX];
     storep_dir sd;
     struct stat st;
     uint64_t gen;
@@ -146,6 +163,11 @@ storep_txn_begin(const char *dir, storep_txn *w, jwtrev_error *err)
         rc = storep_gen_read(w->genfd, dir, &gen, err);
     if (rc == 0)
         rc = storep_open_pair(dir, 0, &w->base, &w->delta, err);
+    if (rc == 0) {
+        rc = storep_daemon_owned(&sd, socket, sizeof(socket), err);
+        w->daemon_owned = rc == 1;
+        rc = rc < 0 ? rc : 0;
+    }
     if (rc != 0) {
         storep_txn_end(w);
         return rc;

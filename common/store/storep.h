@@ -11,8 +11,11 @@
  *   delta.db   B-tree of the changes since base.db (adds, tombstones),
  *              rewritten on each change; small
  *   bloom.ID   the lookup filter of the base file whose id is ID
- *   *.tmp.PID  a writer's file before its rename; the next writer removes
- *              those a dead writer left
+ *   daemon     present when a jwtrevd owns the store: names its socket
+ *              (store_daemon.c)
+ *   *.tmp.PID.N  a writer's file before its rename; the next writer
+ *              removes those a dead writer left (a live one holds their
+ *              flock)
  * Files are written beside, fsynced and renamed into place, so a reader
  * always opens a whole file and never shares a lock with a writer.
  *
@@ -21,8 +24,9 @@
  * issuer table, then the id bytes.  Issuer indexes follow the issuers'
  * byte order, so key order is (kind, issuer, id) in every file and files
  * merge as sorted streams.  Keys starting with a 0 byte are the file's
- * meta records (format version, id, issuer table, counts, and for the
- * delta its base's id and filter).
+ * meta records (format version, id, issuer table, counts; for a base the
+ * id of the base it was folded from, for the delta its base's id and
+ * filter).
  */
 #ifndef STOREP_H
 #define STOREP_H
@@ -219,6 +223,8 @@ typedef struct storep_file {
     int is_delta;
     unsigned char id[STOREP_ID_LEN];
     unsigned char base_id[STOREP_ID_LEN]; /* delta: the base it extends */
+    unsigned char parent[STOREP_ID_LEN];  /* base: the base it was folded
+                                             from (zero: none known) */
     uint64_t hkey[2];                     /* filter hash key: the base's id */
     storep_str *iss;                      /* issuer table, sorted */
     uint32_t n_iss;
@@ -309,6 +315,17 @@ int storep_fail_errno(jwtrev_error *err, const char *name, const char *what,
 /* ---- a consistent pair of files (store_file.c) --------------------------- */
 
 /*
+ * How delta relates to base: STOREP_PAIR_SAME, it extends base;
+ * STOREP_PAIR_BEHIND, it extends the base base was folded from (a
+ * compaction made beside the writers is putting its files in place, or
+ * its writer was killed between the two renames): lookups over the pair
+ * are still exact, because such a fold takes only identities the delta
+ * still holds (storep_txn.daemon_owned); STOREP_PAIR_OTHER, anything else.
+ */
+enum { STOREP_PAIR_SAME, STOREP_PAIR_BEHIND, STOREP_PAIR_OTHER };
+int storep_pair_kind(const storep_file *base, const storep_file *delta);
+
+/*
  * A delta written for another base (a writer killed between the new base
  * and its empty delta) holds nothing the base lacks: 0; else db_error
  * (a base.db restored over a newer store would silently forget the
@@ -318,9 +335,10 @@ int storep_delta_covered(const storep_file *base, const storep_file *delta,
                          jwtrev_error *err);
 
 /*
- * Open delta.db then base.db of dir and pair them: a delta written for
- * another base is left out (*delta NULL) when the base holds all it has
- * (storep_delta_covered), else refused.  Base filter attached.
+ * Open delta.db then base.db of dir and pair them: a delta one fold
+ * behind is kept; one written for another base is left out (*delta NULL)
+ * when the base holds all it has (storep_delta_covered), else refused.
+ * Base filter attached.
  */
 int storep_open_pair(const char *dir, unsigned flags, storep_file **base,
                      storep_file **delta, jwtrev_error *err);
@@ -368,8 +386,14 @@ typedef struct storep_txn {
     mode_t file_mode; /* for new files: 0640 when the group reads */
     storep_file *base;
     storep_file *delta; /* NULL when it belongs to another base */
-    storep_set changes; /* the delta's entries, once loaded */
+    storep_set changes; /* the delta's entries, once loaded (rebased on
+                           base when the delta is one fold behind) */
     int changes_loaded;
+    int daemon_owned; /* a jwtrevd owns the store: it folds the delta in
+                         the background, so writes never fold, and a
+                         removal always leaves a tombstone (a fold in
+                         progress may be taking the entry into the new
+                         base: the tombstone hides it there) */
 } storep_txn;
 
 /* flock(LOCK_EX) with a bounded wait (db_error naming dir after it). */
@@ -405,6 +429,16 @@ uint64_t storep_out_count(const storep_out *o);
  * first); frees o either way.
  */
 int storep_out_finish(storep_out *o, jwtrev_error *err);
+/*
+ * The same in two steps, for a fold made without the lock: seal (meta
+ * records, sync) without it, then install (filter, rename, directory
+ * sync) under the lock of w; install frees o either way.  Until then the
+ * temporary file is flock()ed, so other writers leave it alone.
+ */
+int storep_out_seal(storep_out *o, jwtrev_error *err);
+int storep_out_install(storep_out *o, storep_txn *w, jwtrev_error *err);
+/* A base: the id of the base it is folded from. */
+void storep_out_set_parent(storep_out *o, const unsigned char *parent);
 void storep_out_abort(storep_out *o);
 /* The id the file will carry. */
 const unsigned char *storep_out_id(const storep_out *o);
@@ -424,6 +458,10 @@ int storep_str_cmp(const void *a, const void *b);
 int storep_write_file(int dirfd, const char *name, const void *buf, size_t len,
                       mode_t mode, jwtrev_error *err);
 
+/* 1 when another open file holds the flock of name (a live writer's
+ * temporary file), else 0. */
+int storep_tmp_in_use(int dirfd, const char *name);
+
 /* Fill buf with random bytes (file ids). */
 int storep_random(unsigned char *buf, size_t len, jwtrev_error *err);
 
@@ -435,5 +473,35 @@ int storep_random(unsigned char *buf, size_t len, jwtrev_error *err);
 int storep_compact(storep_txn *w, const storep_set *batch, int64_t purge_now,
                    const jwtrev_store_progress *p, uint64_t *dropped,
                    jwtrev_error *err);
+
+/*
+ * Merge base, changes and batch (may be NULL) in key order into o,
+ * dropping tombstones and, when purge_now != 0, entries no longer live
+ * then (counted in *dropped).
+ */
+int storep_merge_into_out(const storep_file *base, const storep_set *changes,
+                          const storep_set *batch, int64_t purge_now,
+                          const jwtrev_store_progress *p, storep_out *o,
+                          uint64_t *dropped, jwtrev_error *err);
+
+/* Write w->changes as the new delta of w->base, and bump gen. */
+int storep_txn_write_delta(storep_txn *w, jwtrev_error *err);
+
+/*
+ * The changes of a delta one fold behind, restated against w->base (the
+ * new base): an entry the base holds unchanged, or a tombstone of one it
+ * lacks, is dropped; what stays is marked as shadowing the base where it
+ * does.  folded, when not NULL, is the set the fold took (the entries
+ * equal to one of it are in the base as they are: no lookup).
+ */
+int storep_rebase(storep_txn *w, storep_set *changes, const storep_set *folded,
+                  jwtrev_error *err);
+
+/* The daemon marker file of a store (jwtrev_store_daemon_get). */
+#define STOREP_DAEMON_FILE "daemon"
+
+/* 1 when d holds a daemon marker, 0 when not; db_error for a bad one. */
+int storep_daemon_owned(const storep_dir *d, char *socket, size_t len,
+                        jwtrev_error *err);
 
 #endif /* STOREP_H */

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -80,6 +81,7 @@ cmd_purge(struct cli *cli, int argc, char **argv)
     struct store_progress sp;
     struct bulk_args a;
     jwtrev_error err;
+    char sock[PATH_MAX];
     uint64_t dropped = 0;
     int rc;
 
@@ -91,6 +93,16 @@ cmd_purge(struct cli *cli, int argc, char **argv)
                     argc, argv, bulk_opts, 0, &a);
     if (rc != CLI_OK || a.help)
         return rc;
+    rc = store_daemon_of("purge", a.db, sock, sizeof(sock));
+    if (rc < 0)
+        return -rc;
+    if (rc == 1) {
+        rc = store_daemon_fold("purge", sock, a.now, &dropped);
+        if (rc != CLI_OK)
+            return rc;
+        printf("purged %llu entries\n", (unsigned long long)dropped);
+        return CLI_OK;
+    }
     store_progress_init(&sp, "purge");
     jwtrev_error_clear(&err);
     rc = jwtrev_store_purge(a.db, a.now, &sp.p, &dropped, &err);
@@ -107,6 +119,7 @@ cmd_compact(struct cli *cli, int argc, char **argv)
     struct store_progress sp;
     struct bulk_args a;
     jwtrev_error err;
+    char sock[PATH_MAX];
     int rc;
 
     rc = bulk_parse(cli, "compact",
@@ -116,6 +129,15 @@ cmd_compact(struct cli *cli, int argc, char **argv)
                     argc, argv, nonow_opts, 0, &a);
     if (rc != CLI_OK || a.help)
         return rc;
+    rc = store_daemon_of("compact", a.db, sock, sizeof(sock));
+    if (rc < 0)
+        return -rc;
+    if (rc == 1) {
+        rc = store_daemon_fold("compact", sock, 0, NULL);
+        if (rc == CLI_OK)
+            printf("compacted\n");
+        return rc;
+    }
     store_progress_init(&sp, "compact");
     jwtrev_error_clear(&err);
     rc = jwtrev_store_compact(a.db, &sp.p, &err);
@@ -158,10 +180,11 @@ cmd_dump(struct cli *cli, int argc, char **argv)
 
 /* ---- load ---------------------------------------------------------------- */
 
-/* One line into the batch; CLI_OK or CLI_USAGE (printed). */
+/* One line into the batch (and, through a daemon, to it); CLI_OK or
+ * CLI_USAGE (printed). */
 static int
 load_line(const char *name, uint64_t lineno, char *line, size_t len,
-          int64_t now, jwtrev_store_batch *b)
+          int64_t now, jwtrev_store_batch *b, struct store_daemon_load *dl)
 {
     unsigned char hash[JWTREV_STORE_HASH_LEN];
     json_error_t jerr;
@@ -181,6 +204,13 @@ load_line(const char *name, uint64_t lineno, char *line, size_t len,
         cli_error("load: %s:%llu: %s (nothing loaded)", name,
                   (unsigned long long)lineno, why);
         rc = CLI_USAGE;
+    } else if (dl != NULL) {
+        /* The entry as read, revoked_at and the defaults filled in (e
+         * borrows from o: o goes after). */
+        json_t *full = jwtrev_entry_to_json(&e);
+
+        rc = full != NULL ? store_daemon_load_add(dl, full) : CLI_USAGE;
+        json_decref(full);
     }
     json_decref(o);
     return rc;
@@ -189,7 +219,7 @@ load_line(const char *name, uint64_t lineno, char *line, size_t len,
 /* Every line of in into b; stops at the first bad one. */
 static int
 load_read(FILE *in, const char *name, int64_t now, jwtrev_store_batch *b,
-          struct store_progress *sp)
+          struct store_daemon_load *dl, struct store_progress *sp)
 {
     struct stat st;
     uint64_t lineno = 0, total = 0;
@@ -207,7 +237,7 @@ load_read(FILE *in, const char *name, int64_t now, jwtrev_store_batch *b,
         if (n > 0 && line[n - 1] == '\r')
             n--;
         if (n > 0)
-            rc = load_line(name, lineno, line, (size_t)n, now, b);
+            rc = load_line(name, lineno, line, (size_t)n, now, b, dl);
         if (total > 0 && lineno % LINE_PROGRESS == 0)
             store_progress_show(sp, "reading", (uint64_t)ftello(in), total);
     }
@@ -245,7 +275,9 @@ load_run(const struct bulk_args *a)
                            : a->arg;
     FILE *in = name == a->arg ? fopen(a->arg, "r") : stdin;
     jwtrev_store_batch *b = NULL;
+    struct store_daemon_load *dl = NULL;
     struct store_progress sp;
+    char sock[PATH_MAX];
     int rc;
 
     if (in == NULL) {
@@ -253,15 +285,32 @@ load_run(const struct bulk_args *a)
         return CLI_USAGE;
     }
     store_progress_init(&sp, "load");
+    rc = store_daemon_of("load", a->db, sock, sizeof(sock));
+    if (rc < 0)
+        rc = -rc;
+    else if (rc == 1)
+        rc = store_daemon_load_begin(sock, &dl);
+    if (rc != CLI_OK) {
+        if (in != stdin)
+            fclose(in);
+        return rc;
+    }
     if (jwtrev_store_batch_new(&b) != 0) {
         cli_error("load: out of memory");
         rc = CLI_USAGE;
     } else {
-        rc = load_read(in, name, a->now, b, &sp);
+        /* Through a daemon the batch still checks every line here, so
+         * that a bad file is refused before anything is sent for good. */
+        rc = load_read(in, name, a->now, b, dl, &sp);
     }
     store_progress_end(&sp);
-    if (rc == CLI_OK && jwtrev_store_batch_count(b) > 0)
+    if (dl != NULL) {
+        int end = store_daemon_load_end(dl, rc == CLI_OK);
+
+        rc = rc == CLI_OK ? end : rc;
+    } else if (rc == CLI_OK && jwtrev_store_batch_count(b) > 0) {
         rc = load_commit(a->db, name, b, &sp);
+    }
     if (rc == CLI_OK)
         printf("loaded %llu entries\n",
                (unsigned long long)jwtrev_store_batch_count(b));

@@ -183,12 +183,17 @@ cmd_list(struct cli *cli, int argc, char **argv)
 /* ---- stats --------------------------------------------------------------- */
 
 static void
-stats_json(const jwtrev_store_stats *s)
+stats_json(const jwtrev_store_stats *s, json_t *daemon)
 {
+    char *d = NULL;
+
+    /* The daemon's own status, as it sent it, under "daemon". */
+    if (daemon != NULL)
+        d = json_dumps(daemon, JSON_COMPACT);
     printf("{\"entries\":{\"total\":%llu,\"token\":%llu,\"hash\":%llu,"
            "\"subject\":%llu,\"key\":%llu},\"recent\":%llu,"
            "\"base_bytes\":%llu,\"delta_bytes\":%llu,"
-           "\"filter_bytes\":%llu,\"issuers\":%llu,\"generation\":%llu}\n",
+           "\"filter_bytes\":%llu,\"issuers\":%llu,\"generation\":%llu%s%s}\n",
            (unsigned long long)s->entries[0],
            (unsigned long long)s->entries[JWTREV_ENTRY_TOKEN],
            (unsigned long long)s->entries[JWTREV_ENTRY_HASH],
@@ -197,11 +202,44 @@ stats_json(const jwtrev_store_stats *s)
            (unsigned long long)s->recent, (unsigned long long)s->base_bytes,
            (unsigned long long)s->delta_bytes,
            (unsigned long long)s->filter_bytes, (unsigned long long)s->issuers,
-           (unsigned long long)s->generation);
+           (unsigned long long)s->generation, d != NULL ? ",\"daemon\":" : "",
+           d != NULL ? d : "");
+    free(d);
+}
+
+/* The daemon's lines: running or not, and a fold that fails. */
+static void
+daemon_text(json_t *d)
+{
+    json_t *fold = json_object_get(d, "fold");
+    const char *err = json_string_value(json_object_get(d, "error"));
+
+    if (!json_is_true(json_object_get(d, "running"))) {
+        printf("daemon          jwtrevd at %s NOT ANSWERING: %s\n",
+               json_string_value(json_object_get(d, "socket")),
+               err != NULL ? err : "?");
+        return;
+    }
+    printf("daemon          jwtrevd at %s, pid %lld, %lld writes\n",
+           json_string_value(json_object_get(d, "socket")),
+           (long long)json_integer_value(json_object_get(d, "pid")),
+           (long long)json_integer_value(json_object_get(d, "writes")));
+    if (json_is_string(json_object_get(fold, "state")) &&
+        strcmp(json_string_value(json_object_get(fold, "state")), "ok") != 0)
+        printf("fold            FAILING since %lld: %s (the delta grows "
+               "past %lld changes; revocations still succeed)\n",
+               (long long)json_integer_value(
+                   json_object_get(fold, "failing_since")),
+               json_string_value(json_object_get(fold, "last_error")),
+               (long long)json_integer_value(json_object_get(fold, "bound")));
+    else
+        printf("fold            ok, %lld done, last took %lld ms\n",
+               (long long)json_integer_value(json_object_get(fold, "folds")),
+               (long long)json_integer_value(json_object_get(fold, "last_ms")));
 }
 
 static void
-stats_text(const jwtrev_store_stats *s)
+stats_text(const jwtrev_store_stats *s, json_t *daemon)
 {
     uint64_t bytes = s->base_bytes + s->delta_bytes + s->filter_bytes;
     int k;
@@ -220,6 +258,8 @@ stats_text(const jwtrev_store_stats *s)
         printf("bytes/entry     %.1f\n", (double)bytes / s->entries[0]);
     printf("issuers         %llu\n", (unsigned long long)s->issuers);
     printf("generation      %llu\n", (unsigned long long)s->generation);
+    if (daemon != NULL)
+        daemon_text(daemon);
 }
 
 int
@@ -228,6 +268,7 @@ cmd_stats(struct cli *cli, int argc, char **argv)
     struct query_args a;
     jwtrev_store_stats s;
     jwtrev_error err;
+    json_t *daemon;
     int rc;
 
     init_args(&a, cli, "stats");
@@ -246,9 +287,11 @@ cmd_stats(struct cli *cli, int argc, char **argv)
     rc = jwtrev_store_stats_get(a.db, &s, &err);
     if (rc != 0)
         return store_fail("stats", rc, &err);
+    daemon = store_daemon_status(a.db);
     if (a.json)
-        stats_json(&s);
+        stats_json(&s, daemon);
     else
-        stats_text(&s);
+        stats_text(&s, daemon);
+    json_decref(daemon);
     return CLI_OK;
 }

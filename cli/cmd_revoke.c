@@ -151,25 +151,28 @@ verify_first(const jwtrev_conf *conf, const char *tok, size_t len)
     return rc == 0 ? CLI_OK : store_fail("revoke", rc, &err);
 }
 
-/* The token of a, verified first when asked; CLI_OK or an exit code. */
+/* The token of a (its text in *tok), verified first when asked; CLI_OK
+ * or an exit code. */
 static int
-revoke_token_of(const struct revoke_args *a, jwtrev_token *t)
+revoke_token_of(const struct revoke_args *a, jwtrev_token *t, char **tok,
+                size_t *len)
 {
     jwtrev_error err;
-    char *tok;
-    size_t len;
-    int rc = cli_read_token(a->token, &tok, &len);
+    int rc = cli_read_token(a->token, tok, len);
 
     if (rc != CLI_OK)
         return rc;
     if (a->verify)
-        rc = verify_first(&a->conf, tok, len);
+        rc = verify_first(&a->conf, *tok, *len);
     if (rc == CLI_OK) {
         jwtrev_error_clear(&err);
-        if (jwtrev_token_parse_unverified(tok, len, t, &err) != 0)
+        if (jwtrev_token_parse_unverified(*tok, *len, t, &err) != 0)
             rc = cli_usage_error("revoke", "not a token: %s", err.detail);
     }
-    cli_free_secret(tok, len);
+    if (rc != CLI_OK) {
+        cli_free_secret(*tok, *len);
+        *tok = NULL;
+    }
     return rc;
 }
 
@@ -179,6 +182,8 @@ revoke_run(const struct revoke_args *a)
     jwtrev_token t;
     jwtrev_entry e;
     int64_t now = cli_now();
+    char *tok = NULL;
+    size_t len = 0;
     int rc;
 
     if (a->jti != NULL) {
@@ -193,13 +198,13 @@ revoke_run(const struct revoke_args *a)
         return store_put_report("revoke", a->db, &e);
     }
     memset(&t, 0, sizeof(t));
-    rc = revoke_token_of(a, &t);
+    rc = revoke_token_of(a, &t, &tok, &len);
     if (rc != CLI_OK)
         return rc;
-    jwtrev_entry_for_token(&t,
-                           a->leeway_set ? a->leeway : JWTREV_DEFAULT_LEEWAY,
-                           now, a->reason, &e);
-    rc = store_put_report("revoke", a->db, &e);
+    rc = store_revoke_token_report(
+        "revoke", a->db, tok, len, &t,
+        a->leeway_set ? a->leeway : JWTREV_DEFAULT_LEEWAY, now, a->reason);
+    cli_free_secret(tok, len);
     jwtrev_token_clear(&t);
     return rc;
 }

@@ -7,6 +7,7 @@
 
 #include <getopt.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -319,13 +320,20 @@ unrevoke_parse(struct unrevoke_args *a, int argc, char **argv)
 static int
 remove_one(const char *db, const jwtrev_entry *e, int *removed)
 {
+    char sock[PATH_MAX];
     jwtrev_error err;
-    int rc, found = 0;
+    int rc = store_daemon_of("unrevoke", db, sock, sizeof(sock)), found = 0;
 
+    if (rc < 0)
+        return -rc;
     jwtrev_error_clear(&err);
-    rc = jwtrev_store_remove(db, e, &found, &err);
-    if (rc != 0)
+    if (rc == 1) {
+        rc = store_daemon_remove("unrevoke", sock, e, &found);
+        if (rc != CLI_OK)
+            return rc;
+    } else if ((rc = jwtrev_store_remove(db, e, &found, &err)) != 0) {
         return store_fail("unrevoke", rc, &err);
+    }
     if (found) {
         fputs("unrevoked: ", stdout);
         store_print_identity(stdout, e);

@@ -92,4 +92,45 @@ void store_progress_show(struct store_progress *sp, const char *what,
 /* End the progress line, if one was shown. */
 void store_progress_end(struct store_progress *sp);
 
+/* ---- through the store's daemon (cmd_daemon.c) -------------------------- */
+
+/* --socket: the daemon to write through, whatever the store's marker. */
+void store_use_socket(const char *path);
+
+/* 1 and sock: write db through the daemon; 0: directly; < 0: -(exit
+ * code), the message printed. */
+int store_daemon_of(const char *cmd, const char *db, char *sock, size_t len);
+
+/* Send req (consumed); CLI_OK and *reply (the caller's), or the exit
+ * code with the daemon's message printed. */
+int store_daemon_call(const char *cmd, const char *sock, json_t *req,
+                      json_t **reply);
+
+/* put; print "revoked: <entry>" as stored.  The exit code. */
+int store_daemon_put(const char *cmd, const char *sock, const jwtrev_entry *e);
+
+/* The entry of token t (text tok) stored directly or through the daemon
+ * (which takes the token itself: a writer may revoke what it holds). */
+int store_revoke_token_report(const char *cmd, const char *db, const char *tok,
+                              size_t len, const jwtrev_token *t, int64_t leeway,
+                              int64_t now, const char *reason);
+
+int store_daemon_remove(const char *cmd, const char *sock,
+                        const jwtrev_entry *e, int *found);
+
+/* compact (purge_now 0) or purge; *dropped (may be NULL). */
+int store_daemon_fold(const char *cmd, const char *sock, int64_t purge_now,
+                      uint64_t *dropped);
+
+/* load: entries in chunks on one connection, then one commit. */
+struct store_daemon_load;
+int store_daemon_load_begin(const char *sock, struct store_daemon_load **out);
+int store_daemon_load_add(struct store_daemon_load *l, json_t *entry);
+/* commit 0: drop what was sent.  Frees l. */
+int store_daemon_load_end(struct store_daemon_load *l, int commit);
+
+/* The daemon's status reply with "socket" and "running" added, NULL
+ * when no daemon owns db. */
+json_t *store_daemon_status(const char *db);
+
 #endif /* JWTREV_CMD_STORE_H */

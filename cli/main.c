@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_store.h"
 
 struct command {
     const char *name;
@@ -39,12 +40,15 @@ usage(FILE *f)
 {
     size_t i;
 
-    fprintf(f, "usage: jwtrev [--db DIR] COMMAND [OPTIONS] [ARGS]\n"
+    fprintf(f, "usage: jwtrev [--db DIR] [--socket PATH] COMMAND [OPTIONS] "
+               "[ARGS]\n"
                "       jwtrev COMMAND --help\n\ncommands:\n");
     for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-16s %s\n", commands[i].name, commands[i].summary);
     fprintf(f,
             "\n--db DIR defaults to $JWTREV_DB, else %s.\n"
+            "Writes go through the jwtrevd that owns the store, if one "
+            "does;\n--socket PATH names the daemon instead.\n"
             "Exit codes: 0 success/accepted/not revoked, 1 rejected/"
             "revoked,\n2 usage or configuration error, 3 store error; check: 1 "
             "damage found.\n"
@@ -73,6 +77,12 @@ main(int argc, char **argv)
             cli.db = argv[a + 1];
             cli.db_given = 1;
             a += 2;
+        } else if (strcmp(argv[a], "--socket") == 0 && a + 1 < argc) {
+            store_use_socket(argv[a + 1]);
+            a += 2;
+        } else if (strncmp(argv[a], "--socket=", 9) == 0) {
+            store_use_socket(argv[a] + 9);
+            a++;
         } else if (strncmp(argv[a], "--db=", 5) == 0) {
             cli.db = argv[a] + 5;
             cli.db_given = 1;

@@ -63,8 +63,8 @@ check_file(int fd, const char *path, unsigned flags, jwtrev_error *err)
 
 /* Apply one line (NUL-terminated, newline removed). */
 static int
-apply_line(jwtrev_conf *c, char *line, const char *path, unsigned lineno,
-           jwtrev_error *err)
+apply_line(jwtrev_option_fn *fn, void *arg, char *line, const char *path,
+           unsigned lineno, jwtrev_error *err)
 {
     jwtrev_error e;
     char *s = trim(line), *eq;
@@ -72,12 +72,13 @@ apply_line(jwtrev_conf *c, char *line, const char *path, unsigned lineno,
 
     if (*s == '\0' || *s == '#')
         return 0;
+    jwtrev_error_clear(&e);
     eq = strchr(s, '=');
     if (eq != NULL) {
         *eq = '\0';
-        rc = jwtrev_conf_set(c, trim(s), trim(eq + 1), &e);
+        rc = fn(arg, trim(s), trim(eq + 1), &e);
     } else {
-        rc = jwtrev_conf_set(c, s, NULL, &e);
+        rc = fn(arg, s, NULL, &e);
     }
     if (rc != 0)
         return jwtrev_fail(err, rc, "%s:%u: %s", path, lineno, e.detail);
@@ -85,7 +86,8 @@ apply_line(jwtrev_conf *c, char *line, const char *path, unsigned lineno,
 }
 
 static int
-read_lines(jwtrev_conf *c, FILE *f, const char *path, jwtrev_error *err)
+read_lines(jwtrev_option_fn *fn, void *arg, FILE *f, const char *path,
+           jwtrev_error *err)
 {
     char *line = NULL;
     size_t cap = 0;
@@ -102,7 +104,7 @@ read_lines(jwtrev_conf *c, FILE *f, const char *path, jwtrev_error *err)
         }
         if (line[n - 1] == '\n')
             line[n - 1] = '\0';
-        if ((rc = apply_line(c, line, path, lineno, err)) != 0)
+        if ((rc = apply_line(fn, arg, line, path, lineno, err)) != 0)
             goto done;
     }
     if (ferror(f))
@@ -117,8 +119,8 @@ done:
  * before the bad one, and the caller is expected to give up on it.
  */
 int
-jwtrev_conf_load_file(jwtrev_conf *c, const char *path, unsigned flags,
-                      jwtrev_error *err)
+jwtrev_conf_read_file(const char *path, unsigned flags, jwtrev_option_fn *fn,
+                      void *arg, jwtrev_error *err)
 {
     FILE *f = NULL;
     int fd, rc;
@@ -140,11 +142,24 @@ jwtrev_conf_load_file(jwtrev_conf *c, const char *path, unsigned flags,
         goto done;
     }
     fd = -1; /* f owns it now */
-    rc = read_lines(c, f, path, err);
+    rc = read_lines(fn, arg, f, path, err);
 done:
     if (f != NULL)
         fclose(f);
     if (fd >= 0)
         close(fd);
     return rc;
+}
+
+static int
+conf_option(void *arg, const char *name, const char *value, jwtrev_error *err)
+{
+    return jwtrev_conf_set(arg, name, value, err);
+}
+
+int
+jwtrev_conf_load_file(jwtrev_conf *c, const char *path, unsigned flags,
+                      jwtrev_error *err)
+{
+    return jwtrev_conf_read_file(path, flags, conf_option, c, err);
 }

@@ -223,6 +223,16 @@ int jwtrev_conf_set_word(jwtrev_conf *c, const char *word, jwtrev_error *err);
 int jwtrev_conf_load_file(jwtrev_conf *c, const char *path, unsigned flags,
                           jwtrev_error *err);
 
+/*
+ * The same file syntax and checks for options of another program
+ * (jwtrevd.conf): fn is called with each name and value (NULL for a
+ * flag); its failure, prefixed with the file and line, stops the read.
+ */
+typedef int jwtrev_option_fn(void *arg, const char *name, const char *value,
+                             jwtrev_error *err);
+int jwtrev_conf_read_file(const char *path, unsigned flags,
+                          jwtrev_option_fn *fn, void *arg, jwtrev_error *err);
+
 /* ---- keys ---------------------------------------------------------------- */
 
 /*

@@ -69,6 +69,34 @@ int jwtrev_entry_kind_parse(const char *name, jwtrev_entry_kind *out);
  */
 int jwtrev_entry_check(const jwtrev_entry *e, jwtrev_error *err);
 
+/*
+ * An entry as one JSON object, the dump and load format and the entries
+ * of jwtrevd's protocol: {"kind", "iss", "jti"|"sub"|"kid"|"sha256",
+ * "before", "revoked_at", "until", "reason"}.  NULL when out of memory.
+ */
+json_t *jwtrev_entry_to_json(const jwtrev_entry *e);
+
+/*
+ * The entry that JSON object o describes (revoked_at defaults to now,
+ * until to 0, reason to "", before to now).  *e borrows from o and hash.
+ * 0, or -1 with *why set.
+ */
+int jwtrev_entry_from_json(json_t *o, int64_t now,
+                           unsigned char hash[JWTREV_STORE_HASH_LEN],
+                           jwtrev_entry *e, const char **why);
+
+/* 64 lowercase hex digits into 32 bytes; 0 or -1. */
+int jwtrev_sha256_from_hex(const char *s, unsigned char *out);
+
+/* n bytes as 2n lowercase hex digits and a NUL into out. */
+void jwtrev_hex(const unsigned char *p, size_t n, char *out);
+
+/* The name of kind's id member: "jti", "sha256", "sub", "kid"; or NULL. */
+const char *jwtrev_entry_id_name(int kind);
+
+/* 1 for the kinds with an issuer (token, subject). */
+int jwtrev_entry_has_iss(int kind);
+
 /* ---- creating a store ---------------------------------------------------- */
 
 /* init: the group may write (the httpd logout handler). */

@@ -108,6 +108,7 @@ merge(apr_pool_t *p, const jr_dir_conf *base, const jr_dir_conf *add)
     JR_MERGE(claims_env, JR_SET_CLAIMS_ENV);
     JR_MERGE(claims_headers, JR_SET_CLAIMS_HEADERS);
     JR_MERGE(cache_size, JR_SET_CACHE_SIZE);
+    JR_MERGE(daemon_socket, JR_SET_DAEMON_SOCKET);
 #undef JR_MERGE
     return dc;
 }
@@ -365,6 +366,19 @@ set_cookie(cmd_parms *cmd, void *cfg, const char *arg)
     return NULL;
 }
 
+/* The jwtrevd the logout handlers write through (jwtrevd(8)). */
+static const char *
+set_daemon_socket(cmd_parms *cmd, void *cfg, const char *arg)
+{
+    jr_dir_conf *dc = cfg;
+
+    if (arg[0] != '/')
+        return directive_error(cmd, "wants the absolute path of a socket");
+    dc->daemon_socket = arg;
+    dc->set |= JR_SET_DAEMON_SOCKET;
+    return NULL;
+}
+
 static const char *
 set_claims_env(cmd_parms *cmd, void *cfg, int flag)
 {
@@ -451,6 +465,10 @@ const command_rec jr_cmds[] = {
     AP_INIT_TAKE1("AuthJWTOnDBError", set_opt,
                   (void *)(intptr_t)JR_OPT_ON_DB_ERROR, JR_WHERE_ADMIN,
                   "deny (default) or allow when the store cannot answer"),
+    AP_INIT_TAKE1("AuthJWTDaemonSocket", set_daemon_socket, NULL,
+                  JR_WHERE_ADMIN,
+                  "the jwtrevd socket logouts write through (default: the "
+                  "one the store names)"),
     AP_INIT_TAKE1("AuthJWTCookie", set_cookie, NULL, JR_WHERE,
                   "also accept the token from this cookie"),
     AP_INIT_FLAG("AuthJWTClaimsEnv", set_claims_env, NULL, JR_WHERE,

@@ -6,9 +6,11 @@
  * "AuthType Bearer" and a Require: a token that fails gets its 401 there
  * and nothing is revoked.  Success is 204.
  *
- * The child writes to the store as the httpd user through the store's
- * writer (exclusive lock, new file, rename), so the store must be made
- * with "jwtrev init --group <httpd group> --logout-writable".
+ * When a jwtrevd owns the store (or AuthJWTDaemonSocket names one), the
+ * child hands the token to the daemon, which writes the entry: the
+ * store stays writable by root only.  Else the child writes to the store
+ * as the httpd user (exclusive lock, new file, rename), so the store must
+ * be made with "jwtrev init --group <httpd group> --logout-writable".
  */
 #include <string.h>
 
@@ -16,6 +18,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 
+#include "jwtrev_daemon.h"
 #include "mod_auth_jwtrev.h"
 
 #define JR_LOGOUT "jwtrev-logout"
@@ -28,9 +31,10 @@
  * configured, else until removed ("jwtrev purge" keeps it).
  */
 static int
-revoke_subject(const jr_site *site, const jwtrev_token *t, int64_t now,
-               jwtrev_error *err)
+revoke_subject(const jr_site *site, const char *sock, const jr_verified *v,
+               int64_t now, jwtrev_error *err)
 {
+    const jwtrev_token *t = &v->tok;
     int64_t until = 0;
 
     if (t->sub == NULL) {
@@ -41,9 +45,9 @@ revoke_subject(const jr_site *site, const jwtrev_token *t, int64_t now,
         (__builtin_add_overflow(now, site->max_age, &until) ||
          __builtin_add_overflow(until, site->leeway + 1, &until)))
         until = 0;
-    return jwtrev_store_revoke_subject(site->store_dir, t->iss ? t->iss : "",
-                                       t->sub, now + 1, until, now,
-                                       "logout-all", err);
+    return jwtrev_writes_revoke_subject(site->store_dir, sock, v->text, v->len,
+                                        t, now + 1, until, now, "logout-all",
+                                        err);
 }
 
 /* Revoke; the token was verified, so a failure here is a server fault. */
@@ -51,7 +55,10 @@ static int
 logout(request_rec *r, int all)
 {
     const jr_req *rq = jr_req_find(r);
+    const jr_dir_conf *dc =
+        ap_get_module_config(r->per_dir_config, &auth_jwtrev_module);
     int64_t now = (int64_t)apr_time_sec(r->request_time);
+    const char *sock;
     jwtrev_error err;
     char id[JWTREV_LOGID_MAX];
     int rc;
@@ -65,9 +72,11 @@ logout(request_rec *r, int all)
     }
     jwtrev_error_clear(&err);
     jwtrev_token_logid(&rq->v->tok, id, sizeof(id));
-    rc = all ? revoke_subject(rq->site, &rq->v->tok, now, &err)
-             : jwtrev_store_revoke_token(rq->site->store_dir, &rq->v->tok,
-                                         rq->site->leeway, now, "logout", &err);
+    sock = dc != NULL ? dc->daemon_socket : NULL;
+    rc = all ? revoke_subject(rq->site, sock, rq->v, now, &err)
+             : jwtrev_writes_revoke_token(
+                   rq->site->store_dir, sock, rq->v->text, rq->v->len,
+                   &rq->v->tok, rq->site->leeway, now, "logout", &err);
     if (rc != 0) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "%s for user %s (%s) failed: %s: %s",

@@ -79,6 +79,7 @@ extern const struct jr_optdef jr_optdefs[JR_OPT_COUNT];
 #define JR_SET_CLAIMS_ENV 0x02u
 #define JR_SET_CLAIMS_HEADERS 0x04u
 #define JR_SET_CACHE_SIZE 0x08u
+#define JR_SET_DAEMON_SOCKET 0x10u
 
 struct jr_site;
 struct jr_memo;
@@ -105,6 +106,8 @@ typedef struct jr_dir_conf {
     int claims_env;
     const char *claims_headers; /* header prefix, NULL: Off */
     int cache_size;
+    const char *daemon_socket;  /* AuthJWTDaemonSocket, or NULL: the
+                                   store's marker decides */
     int fixed;                  /* see above */
     struct jr_memo *merges;     /* fixed: its merges as base (atomic) */
     const struct jr_site *site; /* fixed: its site once built (atomic) */

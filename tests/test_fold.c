@@ -13,10 +13,10 @@
 
 #include "store_testutil.h"
 
-static const char *mid_dir;   /* the store the hook writes to */
-static int mid_calls;         /* times the hook ran its writes */
-static int mid_compact;       /* the hook compacts directly (a race) */
-static int mid_busy_ok;       /* the fold's temporary file was "busy" */
+static const char *mid_dir;          /* the store the hook writes to */
+static int mid_calls;                /* times the hook ran its writes */
+static int mid_compact;              /* the hook compacts directly (a race) */
+static int mid_busy_ok;              /* the fold's temporary file was "busy" */
 static char mid_save[PATH_MAX + 16]; /* a copy of delta.db, or "" */
 
 /* 1 when name is revoked in db (any kind of token entry). */
@@ -253,15 +253,15 @@ test_fold_with_writes(void)
     mid_calls = mid_busy_ok = mid_compact = 0;
     mid_save[0] = '\0';
     rc = jwtrev_store_fold(dir, 0, &p, NULL, &raced, &err);
-    ok(rc == 0 && raced == 0 && mid_calls == 1, "a fold with writes during it%s%s",
-       rc != 0 ? ": " : "", rc != 0 ? err.detail : "");
+    ok(rc == 0 && raced == 0 && mid_calls == 1,
+       "a fold with writes during it%s%s", rc != 0 ? ": " : "",
+       rc != 0 ? err.detail : "");
     ok(mid_busy_ok, "its temporary file is 'busy' to jwtrev check meanwhile");
     ok(tmp_files(dir) == 0, "no temporary file left");
     memset(&s, 0, sizeof(s));
     if (jwtrev_store_stats_get(dir, &s, &err) != 0)
         tap_diag("stats: %s", err.detail);
-    ok(s.recent == 5 &&
-           s.entries[JWTREV_ENTRY_TOKEN] == 14,
+    ok(s.recent == 5 && s.entries[JWTREV_ENTRY_TOKEN] == 14,
        "the delta holds only the 5 changes made meanwhile; 14 entries "
        "(%llu, %llu)",
        (unsigned long long)s.recent,

@@ -61,8 +61,8 @@ storep_daemon_owned(const storep_dir *d, char *socket, size_t len,
                            path);
     *nl = '\0';
     if ((size_t)(nl - buf - 7) >= len)
-        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
-                           "%s: socket path too long", path);
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: socket path too long",
+                           path);
     memcpy(socket, buf + 7, (size_t)(nl - buf - 7) + 1);
     return 1;
 }
@@ -103,8 +103,7 @@ jwtrev_store_daemon_set(const char *dir, const char *socket, jwtrev_error *err)
     } else {
         snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", STOREP_DAEMON_FILE,
                  (long)getpid());
-        rc = storep_write_file(w.dirfd, tmp, text, (size_t)n, w.file_mode,
-                               err);
+        rc = storep_write_file(w.dirfd, tmp, text, (size_t)n, w.file_mode, err);
         if (rc == 0 && renameat(w.dirfd, tmp, w.dirfd, STOREP_DAEMON_FILE) != 0)
             rc = storep_fail_errno(err, STOREP_DAEMON_FILE, "cannot rename",
                                    errno);
@@ -226,8 +225,8 @@ fold_install(const char *dir, struct fold *f, int *raced, jwtrev_error *err)
 
 int
 jwtrev_store_fold(const char *dir, int64_t purge_now,
-                  const jwtrev_store_progress *p, uint64_t *dropped,
-                  int *raced, jwtrev_error *err)
+                  const jwtrev_store_progress *p, uint64_t *dropped, int *raced,
+                  jwtrev_error *err)
 {
     struct fold f;
     uint64_t nd = 0;

@@ -1,0 +1,118 @@
+/*
+ * jwtrevd.h - the one writer of a host's store (docs/design.md 7): its
+ * configuration (conf.c), the socket and its protocol (serve.c, ops.c),
+ * the fold and purge in the background (maint.c).
+ */
+#ifndef JWTREVD_H
+#define JWTREVD_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "jwtrev_daemon.h"
+#include "jwtrev_store.h"
+
+#define JD_DEFAULT_CONFIG "/etc/jwtrev/jwtrevd.conf"
+#define JD_DEFAULT_PURGE_INTERVAL 3600
+/* The delta is folded once it holds this many changes (fold_at=). */
+#define JD_DEFAULT_FOLD_AT 2048
+/* A failed fold is tried again after this long (fold_retry=). */
+#define JD_DEFAULT_FOLD_RETRY 30
+
+/* users and @groups of writers= and admins=, resolved at start */
+typedef struct jd_principals {
+    uid_t *uids;
+    size_t n_uids;
+    gid_t *gids;
+    size_t n_gids;
+} jd_principals;
+
+typedef struct jd_conf {
+    char *db;
+    char *socket;
+    jd_principals writers, admins;
+    long purge_interval; /* seconds; 0: never */
+    long fold_at;        /* changes in the delta that start a fold */
+    long fold_retry;     /* seconds between tries of a failing fold */
+    char *fleet;         /* conninfo, or NULL: a single host */
+    char *host_id;
+    char *state_dir; /* fleet: outbox and position */
+} jd_conf;
+
+void jd_conf_init(jd_conf *c);
+void jd_conf_free(jd_conf *c);
+/* Read path (root's, not writable by group or others). */
+int jd_conf_load(jd_conf *c, const char *path, jwtrev_error *err);
+
+/* What a peer may do. */
+typedef enum jd_role { JD_NOBODY, JD_WRITER, JD_ADMIN } jd_role;
+
+typedef struct jd_peer {
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+    jd_role role;
+} jd_peer;
+
+/* The peer on a connected socket (SO_PEERCRED, SO_PEERGROUPS). */
+int jd_peer_of(int fd, const jd_conf *c, jd_peer *out);
+const char *jd_role_name(jd_role r);
+
+/* ---- the background fold (maint.c) --------------------------------------- */
+
+typedef struct jd_maint {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake, done;
+    int stop, started;
+    int fold_now;     /* asked for (compact, or a delta past the bound) */
+    int64_t purge_at; /* next purge (Unix time); 0: none planned */
+    pthread_mutex_t fold_lock; /* one fold at a time */
+    /* what status reports */
+    int failing;           /* the last fold failed */
+    int64_t failing_since; /* Unix time of the first failure in a row */
+    char last_error[512];  /* of the last failed fold, or "" */
+    int64_t last_fold;     /* Unix time of the last fold done */
+    long last_fold_ms;     /* its length */
+    uint64_t folds, fold_failures;
+    uint64_t last_dropped; /* by the last purge */
+} jd_maint;
+
+struct jd;
+
+int jd_maint_start(struct jd *d, jwtrev_error *err);
+void jd_maint_stop(struct jd *d);
+/* Fold now, on the calling thread (an admin's compact or purge). */
+int jd_maint_fold(struct jd *d, int64_t purge_now, uint64_t *dropped,
+                  jwtrev_error *err);
+
+/* ---- the daemon ---------------------------------------------------------- */
+
+typedef struct jd {
+    jd_conf conf;
+    int listen_fd;
+    int wake_fd[2]; /* a pipe: worker threads wake the poll loop */
+    volatile int stopping;
+    jd_maint maint;
+    int64_t started;
+    uint64_t writes, refused, bad_requests;
+} jd;
+
+/* Log a line (never a token): level as syslog's. */
+void jd_log(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Serve the socket until d->stopping. */
+int jd_serve(jd *d);
+
+/*
+ * Handle one request from peer; the reply (the caller's) is always set.
+ * *slow is set when the request is one that runs long (a fold: the
+ * caller runs it on its own thread).
+ */
+json_t *jd_handle(jd *d, const jd_peer *peer, json_t *req, void **batch);
+int jd_is_slow(json_t *req);
+void jd_batch_free(void *batch);
+
+#endif /* JWTREVD_H */

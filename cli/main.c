@@ -10,6 +10,8 @@
 #include "cli.h"
 #include "cmd_store.h"
 
+cli_cmd_fn cmd_fleet; /* cmd_fleet.c */
+
 struct command {
     const char *name;
     cli_cmd_fn *run;
@@ -33,6 +35,7 @@ static const struct command commands[] = {
     {"load", cmd_load, "add entries from JSON Lines"},
     {"check", cmd_check, "verify the whole store (--rebuild: repair it)"},
     {"sign", cmd_sign, "issue a token"},
+    {"fleet", cmd_fleet, "the fleet's database: schema, init, prune, status"},
 };
 
 static void

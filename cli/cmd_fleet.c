@@ -1,0 +1,168 @@
+/*
+ * cmd_fleet.c - jwtrev fleet: the fleet's PostgreSQL database
+ * (docs/design.md 7.2).  schema prints the SQL, init applies it, prune
+ * deletes the log rows that no longer matter (a role in jwtrev_admin);
+ * status asks the host's jwtrevd (cmd_fleet_status).
+ *
+ * Exit codes (docs/design.md 5.1): 0 done, 2 usage, 3 the database
+ * refused or could not be reached (the fleet's store).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jwtrev_fleet.h"
+
+cli_cmd_fn cmd_fleet;
+int cmd_fleet_status(int argc, char **argv);
+
+enum { FOPT_CONNINFO = 0x100, FOPT_NOW, FOPT_HELP };
+
+static const struct option fleet_opts[] = {
+    {"conninfo", required_argument, NULL, FOPT_CONNINFO},
+    {"now", required_argument, NULL, FOPT_NOW},
+    {"help", no_argument, NULL, FOPT_HELP},
+    {NULL, 0, NULL, 0}};
+
+static const char fleet_usage[] =
+    "usage: jwtrev fleet schema\n"
+    "       jwtrev fleet init --conninfo CONNINFO\n"
+    "       jwtrev fleet prune --conninfo CONNINFO [--now EPOCH]\n"
+    "       jwtrev fleet status [--json]\n"
+    "\n"
+    "schema prints the SQL of the fleet's database: roles jwtrev_host\n"
+    "(read, add) and jwtrev_admin (also unrevoke and prune), the log\n"
+    "table, its policies and notify trigger.  init applies it (again is\n"
+    "harmless), as a role that may create roles.  prune, as a member of\n"
+    "jwtrev_admin, deletes the rows whose until has passed and the adds\n"
+    "an unrevoke cancelled.  status asks this host's jwtrevd.\n"
+    "CONNINFO is libpq's (key=value or a URI; several hosts allowed).\n"
+    "Exit: 0 done, 2 usage, 3 the database failed or refused.\n";
+
+struct fleet_args {
+    const char *conninfo;
+    int64_t now;
+};
+
+/* Options after the subcommand; CLI_OK, or the exit code (printed). */
+static int
+parse(const char *cmd, int argc, char **argv, int want_conninfo,
+      struct fleet_args *a)
+{
+    int c, rc;
+
+    a->conninfo = NULL;
+    a->now = cli_now();
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", fleet_opts, NULL)) != -1) {
+        if (c == ':' || c == '?')
+            return cli_getopt_error(cmd, c, argv);
+        if (c == FOPT_HELP) {
+            fputs(fleet_usage, stdout);
+            return -1;
+        }
+        if (c == FOPT_CONNINFO)
+            a->conninfo = optarg;
+        if (c == FOPT_NOW &&
+            (rc = cli_parse_int64(cmd, "--now", optarg, &a->now)) != CLI_OK)
+            return rc;
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (want_conninfo && (a->conninfo == NULL || *a->conninfo == '\0'))
+        return cli_usage_error(cmd, "--conninfo is required");
+    return CLI_OK;
+}
+
+static int
+fleet_schema(int argc, char **argv)
+{
+    struct fleet_args a;
+    int rc = parse("fleet schema", argc, argv, 0, &a);
+
+    if (rc != CLI_OK)
+        return rc < 0 ? CLI_OK : rc;
+    if (fputs(fleet_schema_sql, stdout) == EOF || fflush(stdout) != 0) {
+        cli_error("fleet schema: cannot write the schema");
+        return CLI_STORE;
+    }
+    return CLI_OK;
+}
+
+static int
+fleet_init(int argc, char **argv)
+{
+    struct fleet_args a;
+    jwtrev_error err;
+    int rc = parse("fleet init", argc, argv, 1, &a);
+
+    if (rc != CLI_OK)
+        return rc < 0 ? CLI_OK : rc;
+    jwtrev_error_clear(&err);
+    if ((rc = fleet_schema_apply(a.conninfo, &err)) != 0) {
+        cli_report_error("fleet init", rc, &err);
+        return cli_exit_code(rc);
+    }
+    printf("fleet: schema applied\n");
+    return CLI_OK;
+}
+
+static int
+fleet_prune_cmd(int argc, char **argv)
+{
+    struct fleet_args a;
+    jwtrev_error err;
+    uint64_t deleted = 0;
+    int rc = parse("fleet prune", argc, argv, 1, &a);
+
+    if (rc != CLI_OK)
+        return rc < 0 ? CLI_OK : rc;
+    jwtrev_error_clear(&err);
+    if ((rc = fleet_prune(a.conninfo, a.now, &deleted, &err)) != 0) {
+        cli_report_error("fleet prune", rc, &err);
+        return cli_exit_code(rc);
+    }
+    printf("fleet: pruned %llu rows\n", (unsigned long long)deleted);
+    return CLI_OK;
+}
+
+int
+cmd_fleet(struct cli *cli, int argc, char **argv)
+{
+    const char *sub = argc > 1 ? argv[1] : "";
+
+    (void)cli;
+    if (strcmp(sub, "schema") == 0)
+        return fleet_schema(argc - 1, argv + 1);
+    if (strcmp(sub, "init") == 0)
+        return fleet_init(argc - 1, argv + 1);
+    if (strcmp(sub, "prune") == 0)
+        return fleet_prune_cmd(argc - 1, argv + 1);
+    if (strcmp(sub, "status") == 0)
+        return cmd_fleet_status(argc - 1, argv + 1);
+    if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
+        fputs(fleet_usage, stdout);
+        return CLI_OK;
+    }
+    if (*sub == '\0')
+        return cli_usage_error("fleet", "a subcommand is needed");
+    return cli_usage_error("fleet", "unknown subcommand '%s'", sub);
+}
+
+/*
+ * Until cli/cmd_fleet_status.c (jwtrevd's side) defines it: a weak
+ * stand-in, which the real definition replaces at link time.  Remove it
+ * with that file.
+ */
+__attribute__((weak)) int
+cmd_fleet_status(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    cli_error("fleet status: this jwtrev was built without it");
+    return CLI_USAGE;
+}

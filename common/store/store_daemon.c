@@ -202,8 +202,8 @@ fold_install(const char *dir, struct fold *f, int *raced, jwtrev_error *err)
     /* C1, as it is now: it extends B0 (so no rebase on loading). */
     rc = storep_txn_load_changes(&w, err);
     if (rc == 0)
-        rc = storep_out_install(f->o, &w, err);
-    f->o = NULL; /* freed either way */
+        rc = storep_out_install(f->o, &w, 0, err); /* the delta syncs */
+    f->o = NULL;                                   /* freed either way */
     if (rc == 0)
         rc = storep_dir_check(dir, &sd, err);
     if (rc == 0)

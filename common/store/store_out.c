@@ -24,6 +24,8 @@ struct storep_out {
     const char *name; /* "base.db" or "delta.db" */
     char tmp[64];     /* its temporary name in the store directory */
     int tmpfd;        /* the temporary file, flock()ed while it is ours */
+    char bloom_tmp[STOREP_BLOOM_NAME_MAX + 32]; /* base: its filter's */
+    int bloomfd;                                /* ... flock()ed too */
     int is_delta;
     int sealed;
     int has_parent;
@@ -39,6 +41,9 @@ struct storep_out {
 /* Cache for building: big enough that a base is written sequentially. */
 #define OUT_CACHE_BASE (16 * 1024 * 1024)
 #define OUT_CACHE_DELTA (1024 * 1024)
+/* Entries between two starts of write-back of a file being written
+ * (about 2 MB of pages). */
+#define OUT_WRITEBACK_EVERY 25000
 
 static unsigned out_serial;
 
@@ -71,6 +76,54 @@ out_create(storep_out *o, jwtrev_error *err)
     return 0;
 }
 
+/*
+ * A base's filter file, made now (under the writers' lock) and flock()ed
+ * like the base's temporary file, so that a fold can fill and sync it
+ * without the lock.
+ */
+static int
+bloom_create(storep_out *o, jwtrev_error *err)
+{
+    char name[STOREP_BLOOM_NAME_MAX];
+
+    storep_bloom_name(o->fmt.id, name);
+    snprintf(o->bloom_tmp, sizeof(o->bloom_tmp), "%s.tmp.%ld.%u", name,
+             (long)getpid(),
+             __atomic_add_fetch(&out_serial, 1, __ATOMIC_RELAXED));
+    o->bloomfd = openat(o->w->dirfd, o->bloom_tmp,
+                        O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                        o->w->file_mode);
+    if (o->bloomfd < 0) {
+        o->bloom_tmp[0] = '\0';
+        return storep_fail_errno(err, name, "cannot create", errno);
+    }
+    if (flock(o->bloomfd, LOCK_EX | LOCK_NB) != 0)
+        return storep_fail_errno(err, o->bloom_tmp, "cannot lock", errno);
+    return 0;
+}
+
+/* Fill and sync the filter file. */
+static int
+bloom_write(storep_out *o, jwtrev_error *err)
+{
+    const unsigned char *p = o->bloom.buf;
+    size_t left = o->bloom.len;
+    off_t off = 0;
+    ssize_t n;
+
+    while (left > 0) {
+        n = pwrite(o->bloomfd, p, left, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return storep_fail_errno(err, o->bloom_tmp, "cannot write", errno);
+        p += n, off += n, left -= (size_t)n;
+    }
+    if (fchmod(o->bloomfd, o->w->file_mode) != 0 || fsync(o->bloomfd) != 0)
+        return storep_fail_errno(err, o->bloom_tmp, "cannot sync", errno);
+    return 0;
+}
+
 int
 storep_out_begin(storep_txn *w, const char *name, const unsigned char *base_id,
                  const storep_str *iss, uint32_t n_iss, uint64_t n,
@@ -82,7 +135,7 @@ storep_out_begin(storep_txn *w, const char *name, const unsigned char *base_id,
     if (o == NULL)
         return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     o->w = w;
-    o->tmpfd = -1;
+    o->tmpfd = o->bloomfd = -1;
     o->name = name;
     o->is_delta = strcmp(name, "delta.db") == 0;
     o->fmt.iss = (storep_str *)(uintptr_t)iss; /* only read */
@@ -98,6 +151,8 @@ storep_out_begin(storep_txn *w, const char *name, const unsigned char *base_id,
         rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     if (rc == 0)
         rc = out_create(o, err);
+    if (rc == 0 && !o->is_delta)
+        rc = bloom_create(o, err);
     if (rc != 0) {
         storep_out_abort(o);
         return rc;
@@ -164,6 +219,11 @@ storep_out_add(storep_out *o, const storep_rec *r, jwtrev_error *err)
     memcpy(o->last, k, klen);
     o->last_len = klen;
     o->n++;
+    /* Start writing back what the file has so far: the final fsync then
+     * has little left, and the small fsyncs of writes made beside a fold
+     * do not queue behind tens of megabytes (ext4's journal orders them). */
+    if (o->n % OUT_WRITEBACK_EVERY == 0)
+        sync_file_range(o->tmpfd, 0, 0, SYNC_FILE_RANGE_WRITE);
     return 0;
 }
 
@@ -236,18 +296,13 @@ close_and_sync(storep_out *o, jwtrev_error *err)
 static int
 install_bloom(storep_out *o, jwtrev_error *err)
 {
-    char name[STOREP_BLOOM_NAME_MAX], tmp[STOREP_BLOOM_NAME_MAX + 32];
-    int rc;
+    char name[STOREP_BLOOM_NAME_MAX];
 
     storep_bloom_name(o->fmt.id, name);
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", name, (long)getpid());
-    rc = storep_write_file(o->w->dirfd, tmp, o->bloom.buf, o->bloom.len,
-                           o->w->file_mode, err);
-    if (rc == 0 && renameat(o->w->dirfd, tmp, o->w->dirfd, name) != 0) {
-        rc = storep_fail_errno(err, name, "cannot rename", errno);
-        unlinkat(o->w->dirfd, tmp, 0);
-    }
-    return rc;
+    if (renameat(o->w->dirfd, o->bloom_tmp, o->w->dirfd, name) != 0)
+        return storep_fail_errno(err, name, "cannot rename", errno);
+    o->bloom_tmp[0] = '\0';
+    return 0;
 }
 
 int
@@ -259,13 +314,16 @@ storep_out_seal(storep_out *o, jwtrev_error *err)
     rc = write_meta(o, err);
     if (rc == 0)
         rc = close_and_sync(o, err);
+    if (rc == 0 && !o->is_delta)
+        rc = bloom_write(o, err);
     if (rc == 0)
         o->sealed = 1;
     return rc;
 }
 
 int
-storep_out_install(storep_out *o, storep_txn *w, jwtrev_error *err)
+storep_out_install(storep_out *o, storep_txn *w, int sync_dir,
+                   jwtrev_error *err)
 {
     int rc = 0;
 
@@ -276,13 +334,15 @@ storep_out_install(storep_out *o, storep_txn *w, jwtrev_error *err)
         rc = install_bloom(o, err);
     if (rc == 0 && renameat(w->dirfd, o->tmp, w->dirfd, o->name) != 0)
         rc = storep_fail_errno(err, o->name, "cannot rename", errno);
-    if (rc == 0 && fsync(w->dirfd) != 0)
+    if (rc == 0 && sync_dir && fsync(w->dirfd) != 0)
         rc = storep_fail_errno(err, w->dir, "cannot sync", errno);
     if (rc != 0) {
         storep_out_abort(o);
         return rc;
     }
     close(o->tmpfd);
+    if (o->bloomfd >= 0)
+        close(o->bloomfd);
     storep_bloom_build_free(&o->bloom);
     free(o);
     return 0;
@@ -297,7 +357,7 @@ storep_out_finish(storep_out *o, jwtrev_error *err)
         storep_out_abort(o);
         return rc;
     }
-    return storep_out_install(o, o->w, err);
+    return storep_out_install(o, o->w, 1, err);
 }
 
 void
@@ -316,8 +376,12 @@ storep_out_abort(storep_out *o)
         unlinkat(o->w->dirfd, o->tmp, 0);
         unlinkat(o->w->dirfd, bdb_tmp, 0);
     }
+    if (o->w != NULL && o->w->dirfd >= 0 && o->bloom_tmp[0] != '\0')
+        unlinkat(o->w->dirfd, o->bloom_tmp, 0);
     if (o->tmpfd >= 0)
         close(o->tmpfd);
+    if (o->bloomfd >= 0)
+        close(o->bloomfd);
     storep_bloom_build_free(&o->bloom);
     free(o);
 }

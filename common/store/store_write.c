@@ -106,11 +106,13 @@ remove_leftovers(storep_txn *w)
     }
     storep_bloom_name(w->base->id, keep);
     while ((de = readdir(d)) != NULL) {
-        if ((strstr(de->d_name, ".tmp.") != NULL &&
-             !storep_tmp_in_use(w->dirfd, de->d_name)) ||
-            (strncmp(de->d_name, "bloom.", 6) == 0 &&
-             strcmp(de->d_name, keep) != 0))
+        if (strstr(de->d_name, ".tmp.") != NULL) {
+            if (!storep_tmp_in_use(w->dirfd, de->d_name))
+                unlinkat(w->dirfd, de->d_name, 0);
+        } else if (strncmp(de->d_name, "bloom.", 6) == 0 &&
+                   strcmp(de->d_name, keep) != 0) {
             unlinkat(w->dirfd, de->d_name, 0);
+        }
     }
     closedir(d);
 }

@@ -433,10 +433,13 @@ int storep_out_finish(storep_out *o, jwtrev_error *err);
  * The same in two steps, for a fold made without the lock: seal (meta
  * records, sync) without it, then install (filter, rename, directory
  * sync) under the lock of w; install frees o either way.  Until then the
- * temporary file is flock()ed, so other writers leave it alone.
+ * temporary files (the base's and its filter's, both made by begin) are
+ * flock()ed, so other writers leave them alone.  sync_dir 0: the caller
+ * syncs the directory after a later rename (a fold's delta).
  */
 int storep_out_seal(storep_out *o, jwtrev_error *err);
-int storep_out_install(storep_out *o, storep_txn *w, jwtrev_error *err);
+int storep_out_install(storep_out *o, storep_txn *w, int sync_dir,
+                       jwtrev_error *err);
 /* A base: the id of the base it is folded from. */
 void storep_out_set_parent(storep_out *o, const unsigned char *parent);
 void storep_out_abort(storep_out *o);

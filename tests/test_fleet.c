@@ -49,6 +49,7 @@ case_propagate(void)
     struct got g;
     uint64_t t;
     long took;
+    int r;
 
     ok(host_open(&ha, "a", env("FLEET_HOST"), NULL) == 0 &&
            host_open(&hb, "b", env("FLEET_HOST"), NULL) == 0,
@@ -112,8 +113,8 @@ case_propagate(void)
        "nothing else arrived");
     ok(wait_status(&ha, st_drained, WAIT_MS, &st) && st.last_contact > 0,
        "a's status: connected, outbox empty");
-    ok(wait_status(&hb, st_b_in_step, WAIT_MS, &st),
-       "b's status: connected, in step (lag 0), %llu applied, position %s",
+    r = wait_status(&hb, st_b_in_step, WAIT_MS, &st);
+    ok(r, "b's status: connected, in step (lag 0), %llu applied, position %s",
        (unsigned long long)st.applied, st.position);
     ok(sql_long("SELECT count(*) FROM jwtrev.log WHERE origin = 'a'") == 103,
        "the log holds a's 103 rows once each");
@@ -236,6 +237,7 @@ case_refused(void)
     ok(wait_count(&hb, "p-2", FLEET_REMOVE, 1, WAIT_MS) >= 0,
        "the admin's unrevoke reaches b as a removal");
     host_close(&adm);
+    host_free(&adm);
     /* an add revoked before the tombstone is cancelled by it, one after
      * it revokes again */
     enqueue1(&ha, token("p-2", 1000, 0));
@@ -326,6 +328,7 @@ case_tls(void)
            strstr(st.last_error, "certificate verify failed") != NULL,
        "it stays disconnected, says why, keeps its outbox");
     host_close(&x);
+    host_free(&x);
 }
 
 /* The database stops: enqueue goes on; it returns: the outbox drains. */
@@ -436,6 +439,7 @@ case_kill(const char *self)
        "all 50 acknowledged changes reach b");
     ok(wait_status(&k, st_drained, WAIT_MS, &st), "the outbox drains");
     host_close(&k);
+    host_free(&k);
     ok(copy_file(copy, path) == 0,
        "the outbox as it was before sending is put back (a crash before "
        "the trim)");
@@ -448,6 +452,7 @@ case_kill(const char *self)
     ok(!logged(&k, "already holds another change"),
        "a resend is not mistaken for a reused sequence");
     host_close(&k);
+    host_free(&k);
 }
 
 /* Two outboxes that gave the same sequence to different changes. */
@@ -463,6 +468,7 @@ case_reused_seq(void)
     host_open(&x, "k3", env("FLEET_DEAD"), "k3x");
     enqueue1(&x, token("k3-a", time(NULL), 0));
     host_close(&x);
+    host_free(&x);
     snprintf(from, sizeof(from), "%s/k3x/outbox", tmpdir);
     snprintf(to, sizeof(to), "%s/k3y", tmpdir);
     mkdir(to, 0700);
@@ -473,10 +479,13 @@ case_reused_seq(void)
     enqueue1(&x, token("k3-x", time(NULL), 0));
     enqueue1(&y, token("k3-y", time(NULL), 0));
     host_close(&x);
+    host_free(&x);
     host_close(&y);
+    host_free(&y);
     host_open(&x, "k3", env("FLEET_HOST"), "k3x");
     ok(wait_status(&x, st_drained, WAIT_MS, &st), "the original sends");
     host_close(&x);
+    host_free(&x);
     host_open(&y, "k3", env("FLEET_HOST"), "k3y");
     ok(wait_count(&hb, "k3-y", FLEET_ADD, 1, WAIT_MS) >= 0 &&
            wait_count(&hb, "k3-x", FLEET_ADD, 1, WAIT_MS) >= 0,
@@ -485,6 +494,7 @@ case_reused_seq(void)
     ok(sql_long("SELECT count(*) FROM jwtrev.log WHERE origin = 'k3'") == 3,
        "the log holds the three changes");
     host_close(&y);
+    host_free(&y);
 }
 
 /* A new host starts from the live set, then follows. */
@@ -554,6 +564,7 @@ case_bootstrap(void)
            count(&c, "after-boot", FLEET_ADD, 0) == 1,
        "then c follows the log");
     host_close(&c);
+    host_free(&c);
 }
 
 /* b stops for a while and comes back to its position: no bootstrap. */
@@ -570,6 +581,43 @@ case_position(void)
     ok(wait_count(&hb, "away-", FLEET_ADD, 10, WAIT_MS) >= 0,
        "it gets the 10 changes made while it was away");
     ok(hb.boot_first == firsts, "from its position, without a bootstrap");
+}
+
+/* A position from another history of transaction ids (a failover, a
+ * restored database) must not hide the log's rows. */
+static void
+case_history(void)
+{
+    char path[700], line[256] = "", *nl;
+    struct host r;
+    FILE *f;
+    int got;
+
+    snprintf(path, sizeof(path), "%s/b/position", tmpdir);
+    f = fopen(path, "r");
+    got = f != NULL && fgets(line, sizeof(line), f) != NULL &&
+          fgets(line, sizeof(line), f) != NULL;
+    if ((nl = strchr(line, '\n')) != NULL)
+        *nl = '\0';
+    ok(got && strchr(line, '/') != NULL,
+       "b's position names the server's system and timeline (%s)", line);
+    if (f != NULL)
+        fclose(f);
+    snprintf(path, sizeof(path), "%s/r", tmpdir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof(path), "%s/r/position", tmpdir);
+    f = fopen(path, "w");
+    ok(f != NULL && fputs("999999:999999:\n1/00000009\n", f) >= 0 &&
+           fclose(f) == 0,
+       "host r has a position far ahead, from another database");
+    memset(&r, 0, sizeof(r));
+    ok(host_open(&r, "r", env("FLEET_HOST"), NULL) == 0 &&
+           wait_count(&r, "p-", FLEET_ADD, 100, WAIT_MS) >= 0,
+       "r reads the whole log again instead of skipping it");
+    ok(logged(&r, "not the one of the position") && r.boot_first == 0,
+       "it says why, and it is no bootstrap");
+    host_close(&r);
+    host_free(&r);
 }
 
 /* apply fails: the batch comes again, the position waits for it. */
@@ -609,6 +657,7 @@ case_multihost(void)
     ok(wait_count(&ha, "multi-2", FLEET_ADD, 1, WAIT_MS) >= 0,
        "and sends there");
     host_close(&m);
+    host_free(&m);
 }
 
 static void
@@ -625,10 +674,13 @@ run_cases(const char *self)
     case_restart();
     case_bootstrap();
     case_position();
+    case_history();
     case_apply_fails();
     case_multihost();
     host_close(&ha);
     host_close(&hb);
+    host_free(&ha);
+    host_free(&hb);
 }
 
 static int

@@ -70,17 +70,6 @@ drain_notifies(fleet *f)
     }
 }
 
-static int
-stopping(fleet *f)
-{
-    int s;
-
-    pthread_mutex_lock(&f->mu);
-    s = f->stop;
-    pthread_mutex_unlock(&f->mu);
-    return s;
-}
-
 /* Wait for the socket (events) or a wake-up: 1 socket ready, 0 timeout
  * or wake-up, -1 stop. */
 static int
@@ -95,7 +84,7 @@ wait_socket(fleet *f, short events, long timeout_ms)
     if (p[1].revents & POLLIN) {
         if (read(f->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
             return -1;
-        if (stopping(f))
+        if (fleetp_stopping(f))
             return -1;
     }
     return p[0].revents != 0;
@@ -145,10 +134,11 @@ collect(fleet *f, int64_t deadline, PGresult **out)
         }
         w = wait_socket(f, POLLIN | (flushing ? POLLOUT : 0),
                         (long)(deadline - fleetp_now_ms()));
-        if (w < 0 || (w == 0 && fleetp_now_ms() >= deadline)) {
-            fleetp_failed(f, LOG_WARNING, "%s",
-                          w < 0 ? "stopped while a query ran"
-                                : "the database did not answer in time");
+        if (w < 0)
+            break; /* stopping (or poll failed: the session is dropped) */
+        if (w == 0 && fleetp_now_ms() >= deadline) {
+            fleetp_failed(f, LOG_WARNING,
+                          "the database did not answer in time");
             break;
         }
         if (w > 0 && PQconsumeInput(f->pg) == 0)
@@ -174,7 +164,7 @@ fleetp_exec(fleet *f, const char *sql, int n, const char *const *vals,
                                                  lens, fmts, binary);
     if (sent && collect(f, fleetp_now_ms() + timeout_ms, out) == 0)
         return 0;
-    if (!stopping(f)) {
+    if (!fleetp_stopping(f)) {
         fleetp_pgerror(f, NULL, why, sizeof(why));
         fleetp_failed(f, LOG_WARNING, "the database session failed: %s", why);
     }
@@ -196,6 +186,29 @@ in_recovery(fleet *f)
         standby = PQgetvalue(r, 0, 0)[0] == 't';
     PQclear(r);
     return standby;
+}
+
+/*
+ * The server's system identifier and timeline ("" when it will not say):
+ * a position is a snapshot of one history of transaction ids; after a
+ * failover or a restore the ids the position saw may be given again.
+ */
+static void
+server_epoch(fleet *f)
+{
+    PGresult *r;
+
+    if (fleetp_exec(f,
+                    "SELECT (SELECT system_identifier FROM "
+                    "pg_control_system())::text || '/' || "
+                    "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)",
+                    0, NULL, NULL, NULL, 0, 5000, &r) != 0)
+        return;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+        strlen(PQgetvalue(r, 0, 0)) < sizeof(f->server_epoch))
+        snprintf(f->server_epoch, sizeof(f->server_epoch), "%s",
+                 PQgetvalue(r, 0, 0));
+    PQclear(r);
 }
 
 static int
@@ -251,6 +264,11 @@ fleetp_connect(fleet *f)
         fleetp_disconnect(f);
         return -1;
     }
+    f->server_epoch[0] = '\0';
+    if (!standby)
+        server_epoch(f);
+    if (f->pg == NULL)
+        return -1;
     f->standby = standby;
     f->notified = 1; /* look at once: a change may have come meanwhile */
     f->connected_ms = fleetp_now_ms();

@@ -89,8 +89,8 @@ fleetp_failed(fleet *f, int level, const char *fmt, ...)
         fleetp_log(f, level, "%s", msg);
 }
 
-static int
-stopping(fleet *f)
+int
+fleetp_stopping(fleet *f)
 {
     int s;
 
@@ -198,7 +198,7 @@ fleet_main(void *arg)
     int64_t now;
     int rc;
 
-    while (!stopping(f)) {
+    while (!fleetp_stopping(f)) {
         now = fleetp_now_ms();
         if (f->pg == NULL && now < f->retry_ms) {
             nap(f, f->retry_ms - now);
@@ -262,7 +262,8 @@ open_state(fleet *f, jwtrev_error *err)
                    "(a crash while writing; that change was never "
                    "acknowledged)",
                    (long long)dropped);
-    rc = fleetp_position_load(f->state_dir, &f->position, &why, err);
+    rc = fleetp_position_load(f->state_dir, &f->position, f->position_epoch,
+                              sizeof(f->position_epoch), &why, err);
     if (rc < 0)
         return rc;
     if (rc == 1 && strcmp(why, "no position yet") != 0)

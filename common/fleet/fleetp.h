@@ -75,6 +75,11 @@ int fleetp_outbox_trim(fleetp_outbox *ob, int force, jwtrev_error *err);
 
 void fleetp_outbox_close(fleetp_outbox *ob);
 
+/* Big-endian integers of bytes bytes (the outbox's, PostgreSQL's binary
+ * format). */
+void fleetp_put_be(unsigned char *p, uint64_t v, int bytes);
+uint64_t fleetp_get_be(const void *p, int bytes);
+
 /* CRC-32C (Castagnoli) of n bytes, continuing from crc (0 to start). */
 uint32_t fleetp_crc32c(uint32_t crc, const void *p, size_t n);
 
@@ -85,15 +90,17 @@ uint32_t fleetp_crc32c(uint32_t crc, const void *p, size_t n);
 int fleetp_snapshot_valid(const char *s);
 
 /*
- * Read dir/position into *out (the caller frees): 0; 1 when there is
- * none (no file, or one that is not a snapshot: *out NULL, *why says
- * which); else an error.
+ * Read dir/position into *out (the caller frees) and the server epoch
+ * it was taken on into epoch (size bytes; "" when unknown): 0; 1 when
+ * there is none (no file, or one that is not a snapshot: *out NULL,
+ * *why says which); else an error.
  */
-int fleetp_position_load(const char *dir, char **out, const char **why,
-                         jwtrev_error *err);
+int fleetp_position_load(const char *dir, char **out, char *epoch, size_t size,
+                         const char **why, jwtrev_error *err);
 
 /* Write dir/position durably (temporary file, fsync, rename, fsync dir). */
-int fleetp_position_save(const char *dir, const char *pos, jwtrev_error *err);
+int fleetp_position_save(const char *dir, const char *pos, const char *epoch,
+                         jwtrev_error *err);
 
 /* Write fd's data to disk, then make the rename into dir durable. */
 int fleetp_fsync_dir(const char *dir, jwtrev_error *err);
@@ -132,12 +139,17 @@ struct fleet {
     int64_t backoff_ms;
     unsigned seed;
     int64_t last_fetch_ms;
-    int64_t saved_ms;   /* the position was last written */
-    char *position;     /* NULL: none yet (bootstrap) */
-    int position_dirty; /* newer than the file */
+    int64_t saved_ms;        /* the position was last written */
+    char *position;          /* NULL: none yet (bootstrap) */
+    char position_epoch[48]; /* "system/timeline" the position is of */
+    char server_epoch[48];   /* the session's; "" unknown (a standby) */
+    int position_dirty;      /* newer than the file */
     unsigned char *sendbuf;
     size_t sendbuf_size;
 };
+
+/* 1 when fleet_close asked the thread to stop. */
+int fleetp_stopping(fleet *f);
 
 /* Monotonic and wall clocks in milliseconds. */
 int64_t fleetp_now_ms(void);

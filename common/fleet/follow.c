@@ -25,6 +25,7 @@
 #define FOLLOW_FETCH 5000
 #define BOOT_FETCH 20000
 #define FOLLOW_TIMEOUT_MS 15000
+#define BOOT_TIMEOUT_MS 600000 /* the live set's first FETCH sorts it all */
 #define SAVE_IDLE_MS 10000
 
 static const char begin_sql[] =
@@ -83,18 +84,6 @@ static const char boot_sql[] =
     "AND t.revoked_at >= a.revoked_at) "
     "GROUP BY a.kind, a.iss, a.id";
 
-static uint64_t
-be(const char *p, int bytes)
-{
-    const unsigned char *u = (const unsigned char *)p;
-    uint64_t v = 0;
-    int i;
-
-    for (i = 0; i < bytes; i++)
-        v = v << 8 | u[i];
-    return v;
-}
-
 /*
  * Row row of a binary result (the columns of COLS) into *c, borrowing
  * from r: 0, or -1 with *why when it does not parse.
@@ -114,20 +103,21 @@ parse_row(const PGresult *r, int row, fleet_change *c, uint64_t *seq,
             (width[i] > 0 && PQgetlength(r, row, i) != width[i]))
             return jwtrev_fail(why, JWTREV_ERR_CONFIG_ERROR,
                                "column %d is null or of a wrong size", i + 1);
-    *seq = be(PQgetvalue(r, row, 0), 8);
-    op = (int16_t)be(PQgetvalue(r, row, 1), 2);
+    *seq = fleetp_get_be(PQgetvalue(r, row, 0), 8);
+    op = (int16_t)fleetp_get_be(PQgetvalue(r, row, 1), 2);
     if (op != FLEET_ADD && op != FLEET_REMOVE)
         return jwtrev_fail(why, JWTREV_ERR_CONFIG_ERROR, "unknown op %d", op);
     memset(c, 0, sizeof(*c));
     c->op = (fleet_op)op;
-    e->kind = (jwtrev_entry_kind)(int16_t)be(PQgetvalue(r, row, 2), 2);
+    e->kind =
+        (jwtrev_entry_kind)(int16_t)fleetp_get_be(PQgetvalue(r, row, 2), 2);
     e->iss = PQgetvalue(r, row, 3);
     e->iss_len = (size_t)PQgetlength(r, row, 3);
     e->id = (const unsigned char *)PQgetvalue(r, row, 4);
     e->id_len = (size_t)PQgetlength(r, row, 4);
-    e->revoked_at = (int64_t)be(PQgetvalue(r, row, 5), 8);
-    e->until = (int64_t)be(PQgetvalue(r, row, 6), 8);
-    e->not_before = (int64_t)be(PQgetvalue(r, row, 7), 8);
+    e->revoked_at = (int64_t)fleetp_get_be(PQgetvalue(r, row, 5), 8);
+    e->until = (int64_t)fleetp_get_be(PQgetvalue(r, row, 6), 8);
+    e->not_before = (int64_t)fleetp_get_be(PQgetvalue(r, row, 7), 8);
     e->reason = PQgetvalue(r, row, 8);
     e->reason_len = (size_t)PQgetlength(r, row, 8);
     return jwtrev_entry_check(e, why);
@@ -187,7 +177,8 @@ query(fleet *f, const char *sql, int with_pos, int binary, PGresult **out)
     char why[256];
 
     if (fleetp_exec(f, sql, with_pos ? 1 : 0, vals, NULL, NULL, binary,
-                    FOLLOW_TIMEOUT_MS, out) != 0)
+                    f->position == NULL ? BOOT_TIMEOUT_MS : FOLLOW_TIMEOUT_MS,
+                    out) != 0)
         return -1;
     if (PQresultStatus(*out) == PGRES_TUPLES_OK ||
         PQresultStatus(*out) == PGRES_COMMAND_OK)
@@ -284,6 +275,44 @@ end(fleet *f, int rc)
     return rc;
 }
 
+/* xmax of a snapshot's text */
+static uint64_t
+xmax_of(const char *snap)
+{
+    const char *c = strchr(snap, ':');
+
+    return c != NULL ? strtoull(c + 1, NULL, 10) : 0;
+}
+
+/*
+ * Another history of transaction ids than the position's (a failover, a
+ * restored database: ids the position counts as seen may be given to
+ * new transactions): read the whole log again, which applying makes
+ * harmless.
+ */
+static void
+check_history(fleet *f, const char *snap)
+{
+    int other = f->position_epoch[0] != '\0' && f->server_epoch[0] != '\0' &&
+                strcmp(f->position_epoch, f->server_epoch) != 0;
+    char *all;
+
+    if (!other && xmax_of(snap) >= xmax_of(f->position))
+        return;
+    if ((all = strdup("1:1:")) == NULL)
+        return;
+    fleetp_log(f, LOG_WARNING,
+               "the database is not the one of the position (%s, was %s; "
+               "next transaction %llu, was %llu): reading the whole log "
+               "again",
+               f->server_epoch[0] != '\0' ? f->server_epoch : "?",
+               f->position_epoch[0] != '\0' ? f->position_epoch : "?",
+               (unsigned long long)xmax_of(snap),
+               (unsigned long long)xmax_of(f->position));
+    free(f->position);
+    f->position = all;
+}
+
 /* The log is followed up to snap: make it the position. */
 static void
 advance(fleet *f, char *snap, int64_t started, uint64_t rows)
@@ -294,8 +323,14 @@ advance(fleet *f, char *snap, int64_t started, uint64_t rows)
     free(f->position);
     f->position = snap;
     f->position_dirty = 1;
+    if (f->server_epoch[0] != '\0' &&
+        strcmp(f->position_epoch, f->server_epoch) != 0) {
+        memcpy(f->position_epoch, f->server_epoch, sizeof(f->server_epoch));
+        rows++; /* write it now */
+    }
     if (rows > 0 || now - f->saved_ms >= SAVE_IDLE_MS) {
-        if (fleetp_position_save(f->state_dir, snap, &err) == 0) {
+        if (fleetp_position_save(f->state_dir, snap, f->position_epoch, &err) ==
+            0) {
             f->position_dirty = 0;
             f->saved_ms = now;
         } else {
@@ -325,6 +360,7 @@ fleetp_follow(fleet *f)
     f->last_fetch_ms = started;
     if (begin(f, &snap) != 0)
         return -1;
+    check_history(f, snap);
     pthread_mutex_lock(&f->mu);
     before = f->st.applied;
     pthread_mutex_unlock(&f->mu);

@@ -44,8 +44,8 @@ fleetp_crc32c(uint32_t crc, const void *p, size_t n)
     return ~crc;
 }
 
-static void
-put_be(unsigned char *p, uint64_t v, int bytes)
+void
+fleetp_put_be(unsigned char *p, uint64_t v, int bytes)
 {
     int i;
 
@@ -53,14 +53,15 @@ put_be(unsigned char *p, uint64_t v, int bytes)
         p[i] = (unsigned char)(v & 0xff);
 }
 
-static uint64_t
-get_be(const unsigned char *p, int bytes)
+uint64_t
+fleetp_get_be(const void *p, int bytes)
 {
+    const unsigned char *b = p;
     uint64_t v = 0;
     int i;
 
     for (i = 0; i < bytes; i++)
-        v = v << 8 | p[i];
+        v = v << 8 | b[i];
     return v;
 }
 
@@ -68,8 +69,9 @@ get_be(const unsigned char *p, int bytes)
 static void
 frame(unsigned char *p, size_t len)
 {
-    put_be(p, len, 4);
-    put_be(p + 4, fleetp_crc32c(fleetp_crc32c(0, p, 4), p + OB_FRAME, len), 4);
+    fleetp_put_be(p, len, 4);
+    fleetp_put_be(p + 4,
+                  fleetp_crc32c(fleetp_crc32c(0, p, 4), p + OB_FRAME, len), 4);
 }
 
 static size_t
@@ -87,19 +89,21 @@ encode_change(unsigned char *p, uint64_t seq, const fleet_change *c)
     size_t len = OB_CHANGE_FIXED + e->iss_len + e->id_len + e->reason_len;
 
     *q++ = 'C';
-    put_be(q, seq, 8);
+    fleetp_put_be(q, seq, 8);
     q[8] = (unsigned char)c->op;
     q[9] = (unsigned char)e->kind;
-    put_be(q + 10, e->iss_len, 2);
-    put_be(q + 12, e->id_len, 2);
-    put_be(q + 14, e->reason_len, 2);
-    put_be(q + 16, (uint64_t)e->revoked_at, 8);
-    put_be(q + 24, (uint64_t)e->until, 8);
-    put_be(q + 32, (uint64_t)e->not_before, 8);
+    fleetp_put_be(q + 10, e->iss_len, 2);
+    fleetp_put_be(q + 12, e->id_len, 2);
+    fleetp_put_be(q + 14, e->reason_len, 2);
+    fleetp_put_be(q + 16, (uint64_t)e->revoked_at, 8);
+    fleetp_put_be(q + 24, (uint64_t)e->until, 8);
+    fleetp_put_be(q + 32, (uint64_t)e->not_before, 8);
     q += 40;
-    memcpy(q, e->iss, e->iss_len);
+    if (e->iss_len > 0) /* an empty text may be NULL */
+        memcpy(q, e->iss, e->iss_len);
     memcpy(q + e->iss_len, e->id, e->id_len);
-    memcpy(q + e->iss_len + e->id_len, e->reason, e->reason_len);
+    if (e->reason_len > 0)
+        memcpy(q + e->iss_len + e->id_len, e->reason, e->reason_len);
     frame(p, len);
     return OB_FRAME + len;
 }
@@ -114,18 +118,18 @@ decode_change(const unsigned char *q, size_t len, fleetp_rec *r)
     if (len < OB_CHANGE_FIXED || q[0] != 'C')
         return -1;
     q++;
-    iss = get_be(q + 10, 2);
-    id = get_be(q + 12, 2);
-    reason = get_be(q + 14, 2);
+    iss = fleetp_get_be(q + 10, 2);
+    id = fleetp_get_be(q + 12, 2);
+    reason = fleetp_get_be(q + 14, 2);
     if (OB_CHANGE_FIXED + iss + id + reason != len)
         return -1;
     memset(r, 0, sizeof(*r));
-    r->seq = get_be(q, 8);
+    r->seq = fleetp_get_be(q, 8);
     r->c.op = (fleet_op)q[8];
     e->kind = (jwtrev_entry_kind)q[9];
-    e->revoked_at = (int64_t)get_be(q + 16, 8);
-    e->until = (int64_t)get_be(q + 24, 8);
-    e->not_before = (int64_t)get_be(q + 32, 8);
+    e->revoked_at = (int64_t)fleetp_get_be(q + 16, 8);
+    e->until = (int64_t)fleetp_get_be(q + 24, 8);
+    e->not_before = (int64_t)fleetp_get_be(q + 32, 8);
     q += 40;
     e->iss = (const char *)q;
     e->iss_len = iss;
@@ -177,7 +181,7 @@ encode_header(unsigned char *p, uint64_t next_seq)
 {
     p[OB_FRAME] = 'H';
     memcpy(p + OB_FRAME + 1, ob_magic, sizeof(ob_magic));
-    put_be(p + OB_FRAME + 9, next_seq, 8);
+    fleetp_put_be(p + OB_FRAME + 9, next_seq, 8);
     frame(p, OB_HEADER_LEN);
 }
 
@@ -193,10 +197,11 @@ read_record(int fd, off_t off, off_t size, unsigned char *buf)
 
     if (size - off < OB_FRAME || read_all(fd, fr, OB_FRAME, off) != 0)
         return -1;
-    len = get_be(fr, 4);
+    len = fleetp_get_be(fr, 4);
     if (len < 1 || len > OB_RECORD_MAX || (off_t)len > size - off - OB_FRAME ||
         read_all(fd, buf, len, off + OB_FRAME) != 0 ||
-        fleetp_crc32c(fleetp_crc32c(0, fr, 4), buf, len) != get_be(fr + 4, 4))
+        fleetp_crc32c(fleetp_crc32c(0, fr, 4), buf, len) !=
+            fleetp_get_be(fr + 4, 4))
         return -1;
     return (long)len;
 }
@@ -273,7 +278,7 @@ load(fleetp_outbox *ob, off_t *dropped, jwtrev_error *err)
         *dropped = st.st_size;
         return create_fresh(ob, err);
     }
-    ob->next_seq = get_be(buf + 9, 8);
+    ob->next_seq = fleetp_get_be(buf + 9, 8);
     ob->header_len = OB_FRAME + OB_HEADER_LEN;
     if (scan(ob, st.st_size, dropped, err) != 0)
         return -JWTREV_ERR_DB_ERROR;
@@ -375,11 +380,11 @@ fleetp_outbox_read(fleetp_outbox *ob, unsigned char **buf, size_t *bufsize,
                            ob->path, strerror(errno));
     while (got < max && want - pos >= OB_FRAME) {
         const unsigned char *p = *buf + pos;
-        len = (size_t)get_be(p, 4);
+        len = (size_t)fleetp_get_be(p, 4);
         if (len > want - pos - OB_FRAME)
             break; /* the rest of it is past this read */
         if (fleetp_crc32c(fleetp_crc32c(0, p, 4), p + OB_FRAME, len) !=
-                get_be(p + 4, 4) ||
+                fleetp_get_be(p + 4, 4) ||
             decode_change(p + OB_FRAME, len, &recs[got]) != 0)
             return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
                                "%s: a record changed on disk at offset %lld",

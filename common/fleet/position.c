@@ -1,8 +1,9 @@
 /*
  * position.c - the follower's position in state_dir/position: the text
  * of the PostgreSQL snapshot (pg_current_snapshot()) of the last fetch
- * whose changes were all applied.  Written only after apply returned 0,
- * by a temporary file, fsync and rename, so a crash leaves the old
+ * whose changes were all applied, and on a second line the server's
+ * system identifier and timeline it was taken on.  Written only after apply
+ * returned 0, by a temporary file, fsync and rename, so a crash leaves the old
  * position or the new one, and at worst changes are applied twice.
  */
 #include "config.h"
@@ -60,14 +61,15 @@ fleetp_fsync_dir(const char *dir, jwtrev_error *err)
 }
 
 int
-fleetp_position_load(const char *dir, char **out, const char **why,
-                     jwtrev_error *err)
+fleetp_position_load(const char *dir, char **out, char *epoch, size_t size,
+                     const char **why, jwtrev_error *err)
 {
-    char path[4096], *buf = NULL;
+    char path[4096], *buf = NULL, *nl;
     ssize_t n;
     int fd, rc = 1;
 
     *out = NULL;
+    *epoch = '\0';
     *why = "no position yet";
     snprintf(path, sizeof(path), "%s/position", dir);
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -88,10 +90,16 @@ fleetp_position_load(const char *dir, char **out, const char **why,
         goto done;
     }
     buf[n] = '\0';
-    if (n > 0 && buf[n - 1] == '\n')
-        buf[n - 1] = '\0';
+    /* the snapshot, then the server's system and timeline it is of */
+    if ((nl = strchr(buf, '\n')) != NULL) {
+        *nl++ = '\0';
+        nl[strcspn(nl, "\n")] = '\0';
+        if (strlen(nl) < size)
+            memcpy(epoch, nl, strlen(nl) + 1);
+    }
     if (!fleetp_snapshot_valid(buf)) {
         *why = "the position file is damaged";
+        *epoch = '\0';
         goto done;
     }
     *out = buf;
@@ -104,18 +112,17 @@ done:
 }
 
 int
-fleetp_position_save(const char *dir, const char *pos, jwtrev_error *err)
+fleetp_position_save(const char *dir, const char *pos, const char *epoch,
+                     jwtrev_error *err)
 {
     char path[4096], tmp[4096];
-    size_t len = strlen(pos);
     int fd, rc = 0;
 
     snprintf(path, sizeof(path), "%s/position", dir);
     snprintf(tmp, sizeof(tmp), "%s/position.tmp", dir);
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 || write(fd, pos, len) != (ssize_t)len ||
-        write(fd, "\n", 1) != 1 || fdatasync(fd) != 0 ||
-        rename(tmp, path) != 0) {
+    if (fd < 0 || dprintf(fd, "%s\n%s\n", pos, epoch) < 0 ||
+        fdatasync(fd) != 0 || rename(tmp, path) != 0) {
         rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: cannot write: %s", path,
                          strerror(errno));
         unlink(tmp);

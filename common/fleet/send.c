@@ -41,15 +41,6 @@ struct params {
 };
 
 static void
-be(unsigned char *p, uint64_t v, int bytes)
-{
-    int i;
-
-    for (i = bytes - 1; i >= 0; i--, v >>= 8)
-        p[i] = (unsigned char)(v & 0xff);
-}
-
-static void
 set(struct params *p, int i, const void *v, size_t len)
 {
     p->vals[i] = v;
@@ -64,12 +55,12 @@ add_row(struct params *p, fleet *f, size_t row, const fleetp_rec *r)
     unsigned char *n = p->nums[row];
     int i = (int)row * SEND_COLS;
 
-    be(n, (uint64_t)r->c.op, 2);
-    be(n + 2, (uint64_t)e->kind, 2);
-    be(n + 4, (uint64_t)e->revoked_at, 8);
-    be(n + 12, (uint64_t)e->until, 8);
-    be(n + 20, (uint64_t)e->not_before, 8);
-    be(n + 28, r->seq, 8);
+    fleetp_put_be(n, (uint64_t)r->c.op, 2);
+    fleetp_put_be(n + 2, (uint64_t)e->kind, 2);
+    fleetp_put_be(n + 4, (uint64_t)e->revoked_at, 8);
+    fleetp_put_be(n + 12, (uint64_t)e->until, 8);
+    fleetp_put_be(n + 20, (uint64_t)e->not_before, 8);
+    fleetp_put_be(n + 28, r->seq, 8);
     set(p, i, n, 2);
     set(p, i + 1, n + 2, 2);
     set(p, i + 2, e->iss_len > 0 ? e->iss : "", e->iss_len);
@@ -314,8 +305,15 @@ fleetp_send(fleet *f)
             fleetp_failed(f, LOG_ERR, "outbox: %s", err.detail);
             goto done;
         }
-        if (pending == 0 || n == 0)
+        if (pending == 0)
             break;
+        if (n == 0) {
+            /* never so; but a loop that sends nothing must not spin */
+            fleetp_failed(f, LOG_ERR, "outbox: %llu changes not readable",
+                          (unsigned long long)pending);
+            rc = -1;
+            goto done;
+        }
         if ((rc = send_batch(f, p, recs, n)) != 0)
             goto done;
         pthread_mutex_lock(&f->mu);

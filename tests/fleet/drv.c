@@ -115,6 +115,21 @@ host_close(struct host *h)
     h->f = NULL;
 }
 
+void
+host_free(struct host *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->n; i++) {
+        free(h->got[i].iss);
+        free(h->got[i].id);
+        free(h->got[i].reason);
+    }
+    free(h->got);
+    h->got = NULL;
+    h->n = h->cap = 0;
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {

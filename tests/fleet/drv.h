@@ -40,6 +40,8 @@ extern const char *tmpdir;
 int host_open(struct host *h, const char *name, const char *conninfo,
               const char *dir);
 void host_close(struct host *h);
+/* Forget what h got (after host_close). */
+void host_free(struct host *h);
 
 /* Distinct ids starting with prefix that h got with op (0: any), boot
  * (1 in a bootstrap, 0 following, -1 either). */

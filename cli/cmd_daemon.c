@@ -17,11 +17,51 @@
 #define BULK_TIMEOUT_MS (30L * 60 * 1000)
 
 static const char *socket_override;
+static int64_t wait_fleet_s; /* 0: do not wait */
 
 void
 store_use_socket(const char *path)
 {
     socket_override = path;
+}
+
+int
+store_use_wait_fleet(const char *cmd, const char *arg)
+{
+    wait_fleet_s = 10;
+    if (arg != NULL &&
+        (cli_parse_int64(cmd, "--wait-fleet", arg, &wait_fleet_s) != CLI_OK ||
+         wait_fleet_s <= 0))
+        return cli_usage_error(cmd, "--wait-fleet wants whole seconds > 0");
+    return CLI_OK;
+}
+
+/* The request asks to wait for the fleet when --wait-fleet was given. */
+static json_t *
+with_wait(json_t *req)
+{
+    if (wait_fleet_s > 0)
+        json_object_set_new(req, "wait_fleet", json_integer(wait_fleet_s));
+    return req;
+}
+
+/* After a write: what the fleet said; CLI_OK or the exit code. */
+static int
+fleet_outcome(const char *cmd, json_t *reply)
+{
+    const char *f = json_string_value(json_object_get(reply, "fleet"));
+
+    if (wait_fleet_s <= 0)
+        return CLI_OK;
+    if (f != NULL && strcmp(f, "committed") == 0) {
+        printf("fleet: in the fleet's database\n");
+        return CLI_OK;
+    }
+    cli_error("%s: done on this host, but not in the fleet's database after "
+              "%lld s (it stays queued and goes out when the database "
+              "answers; see jwtrev fleet status)",
+              cmd, (long long)wait_fleet_s);
+    return CLI_STORE;
 }
 
 int
@@ -32,7 +72,15 @@ store_daemon_of(const char *cmd, const char *db, char *sock, size_t len)
 
     jwtrev_error_clear(&err);
     rc = jwtrev_daemon_for_store(db, socket_override, sock, len, &err);
-    return rc < 0 ? -store_fail(cmd, rc, &err) : rc;
+    if (rc < 0)
+        return -store_fail(cmd, rc, &err);
+    if (rc == 0 && wait_fleet_s > 0) {
+        cli_error("%s: --wait-fleet: no jwtrevd owns %s (fleet mode is the "
+                  "daemon's)",
+                  cmd, db);
+        return -CLI_USAGE;
+    }
+    return rc;
 }
 
 int
@@ -67,6 +115,7 @@ print_stored(const char *cmd, json_t *reply)
     json_t *o = json_object_get(reply, "entry");
     const char *why = "no entry in the reply";
     jwtrev_entry e;
+    int rc;
 
     if (!json_is_object(o) ||
         jwtrev_entry_from_json(o, 0, hash, &e, &why) != 0) {
@@ -76,15 +125,17 @@ print_stored(const char *cmd, json_t *reply)
     }
     fputs("revoked: ", stdout);
     store_print_entry(stdout, &e);
+    rc = fleet_outcome(cmd, reply);
     json_decref(reply);
-    return CLI_OK;
+    return rc;
 }
 
 int
 store_daemon_put(const char *cmd, const char *sock, const jwtrev_entry *e)
 {
-    json_t *reply, *req = json_pack("{s:s, s:o}", "op", "put", "entry",
-                                    jwtrev_entry_to_json(e));
+    json_t *reply,
+        *req = with_wait(json_pack("{s:s, s:o}", "op", "put", "entry",
+                                   jwtrev_entry_to_json(e)));
     int rc = store_daemon_call(cmd, sock, req, &reply);
 
     return rc != CLI_OK ? rc : print_stored(cmd, reply);
@@ -111,7 +162,7 @@ store_revoke_token_report(const char *cmd, const char *db, const char *tok,
     req = json_pack("{s:s, s:s%, s:I, s:I, s:s}", "op", "revoke-token", "token",
                     tok, len, "leeway", (json_int_t)leeway, "revoked_at",
                     (json_int_t)now, "reason", reason != NULL ? reason : "");
-    rc = store_daemon_call(cmd, sock, req, &reply);
+    rc = store_daemon_call(cmd, sock, with_wait(req), &reply);
     return rc != CLI_OK ? rc : print_stored(cmd, reply);
 }
 

@@ -17,7 +17,7 @@
 #include "jwtrev_fleet.h"
 
 cli_cmd_fn cmd_fleet;
-int cmd_fleet_status(int argc, char **argv);
+int cmd_fleet_status(struct cli *cli, int argc, char **argv);
 
 enum { FOPT_CONNINFO = 0x100, FOPT_NOW, FOPT_HELP };
 
@@ -135,7 +135,6 @@ cmd_fleet(struct cli *cli, int argc, char **argv)
 {
     const char *sub = argc > 1 ? argv[1] : "";
 
-    (void)cli;
     if (strcmp(sub, "schema") == 0)
         return fleet_schema(argc - 1, argv + 1);
     if (strcmp(sub, "init") == 0)
@@ -143,7 +142,7 @@ cmd_fleet(struct cli *cli, int argc, char **argv)
     if (strcmp(sub, "prune") == 0)
         return fleet_prune_cmd(argc - 1, argv + 1);
     if (strcmp(sub, "status") == 0)
-        return cmd_fleet_status(argc - 1, argv + 1);
+        return cmd_fleet_status(cli, argc - 1, argv + 1);
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {
         fputs(fleet_usage, stdout);
         return CLI_OK;
@@ -151,18 +150,4 @@ cmd_fleet(struct cli *cli, int argc, char **argv)
     if (*sub == '\0')
         return cli_usage_error("fleet", "a subcommand is needed");
     return cli_usage_error("fleet", "unknown subcommand '%s'", sub);
-}
-
-/*
- * Until cli/cmd_fleet_status.c (jwtrevd's side) defines it: a weak
- * stand-in, which the real definition replaces at link time.  Remove it
- * with that file.
- */
-__attribute__((weak)) int
-cmd_fleet_status(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    cli_error("fleet status: this jwtrev was built without it");
-    return CLI_USAGE;
 }

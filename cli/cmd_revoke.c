@@ -20,6 +20,7 @@ static const struct option revoke_opts[] = {
     {"key", required_argument, NULL, SOPT_KEY},
     {"secret", required_argument, NULL, SOPT_SECRET},
     {"alg", required_argument, NULL, SOPT_ALG},
+    {"wait-fleet", optional_argument, NULL, SOPT_WAIT_FLEET},
     {"db", required_argument, NULL, SOPT_DB},
     {"help", no_argument, NULL, SOPT_HELP},
     {NULL, 0, NULL, 0}};
@@ -46,6 +47,8 @@ revoke_usage(void)
            "by default and is not verified\nunless --key or --secret is "
            "given.  With --jti, revoke by id alone\n(until EPOCH, else "
            "until removed).\n"
+           "--wait-fleet[=S]: through a jwtrevd in fleet mode, wait (10 s) "
+           "until the\nfleet's database has it.\n"
            "Exit: 0 revoked, 1 the token failed --key verification, 2 "
            "usage, 3 store.\n",
            JWTREV_DEFAULT_LEEWAY);
@@ -86,6 +89,8 @@ revoke_opt(struct revoke_args *a, int c, const char *arg)
     case SOPT_DB:
         a->db = arg;
         return CLI_OK;
+    case SOPT_WAIT_FLEET:
+        return store_use_wait_fleet("revoke", arg);
     case SOPT_HELP:
         a->help = 1;
         return CLI_OK;

@@ -122,6 +122,7 @@ static const struct option subject_opts[] = {
     {"before", required_argument, NULL, SOPT_BEFORE},
     {"until", required_argument, NULL, SOPT_UNTIL},
     {"reason", required_argument, NULL, SOPT_REASON},
+    {"wait-fleet", optional_argument, NULL, SOPT_WAIT_FLEET},
     {"db", required_argument, NULL, SOPT_DB},
     {"help", no_argument, NULL, SOPT_HELP},
     OPT_END};
@@ -146,7 +147,9 @@ id_usage(int kind)
                "\n"
                "Reject every token whose header kid is KID, until EPOCH "
                "(default: until\nremoved).\n");
-    printf("Exit: 0 revoked, 2 usage, 3 store error.  See jwtrev(8).\n");
+    printf("--wait-fleet[=S]: through a jwtrevd in fleet mode, wait (10 s) "
+           "until the\nfleet's database has it.\n"
+           "Exit: 0 revoked, 2 usage, 3 store error.  See jwtrev(8).\n");
 }
 
 /* One option into e; CLI_OK or CLI_USAGE.  getopt has checked the
@@ -165,6 +168,8 @@ id_opt(const char *cmd, int c, const char *arg, jwtrev_entry *e,
         store_text(arg, &e->reason, &e->reason_len);
     else if (c == SOPT_DB)
         *db = arg;
+    else if (c == SOPT_WAIT_FLEET)
+        return store_use_wait_fleet(cmd, arg);
     return CLI_OK;
 }
 

@@ -31,7 +31,8 @@ enum {
     SOPT_HASH,
     SOPT_NOW,
     SOPT_JSON,
-    SOPT_KIND
+    SOPT_KIND,
+    SOPT_WAIT_FLEET = SOPT_KIND + 16 /* above the commands' own */
 };
 
 /* Report a library failure as "jwtrev: CMD: detail"; the exit code. */
@@ -96,6 +97,10 @@ void store_progress_end(struct store_progress *sp);
 
 /* --socket: the daemon to write through, whatever the store's marker. */
 void store_use_socket(const char *path);
+
+/* --wait-fleet[=SECONDS] (arg NULL: 10 s): each write through the daemon
+ * waits until the fleet's database has it.  CLI_OK or CLI_USAGE. */
+int store_use_wait_fleet(const char *cmd, const char *arg);
 
 /* 1 and sock: write db through the daemon; 0: directly; < 0: -(exit
  * code), the message printed. */

@@ -129,6 +129,22 @@ int jwtrev_store_put(const char *dir, const jwtrev_entry *e, jwtrev_error *err);
 int jwtrev_store_remove(const char *dir, const jwtrev_entry *key, int *removed,
                         jwtrev_error *err);
 
+/*
+ * Several changes in one write (one new delta, one publication): the
+ * daemon's group commit, a batch from the fleet.  Applied in order, all
+ * or none; each removal's removed says whether there was an entry.
+ * An entry a writer refuses fails the whole batch before anything is
+ * written.
+ */
+typedef struct jwtrev_store_change {
+    int remove;     /* 0: put e; 1: remove e's identity */
+    jwtrev_entry e; /* borrowed for the call */
+    int removed;    /* out: remove found one */
+} jwtrev_store_change;
+
+int jwtrev_store_apply(const char *dir, jwtrev_store_change *c, size_t n,
+                       jwtrev_error *err);
+
 /* ---- whole-store operations ---------------------------------------------- */
 
 /*

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "jwtrev_daemon.h"
+#include "jwtrev_fleet.h"
 #include "jwtrev_store.h"
 
 #define JD_DEFAULT_CONFIG "/etc/jwtrev/jwtrevd.conf"
@@ -95,6 +96,8 @@ typedef struct jd {
     int wake_fd[2]; /* a pipe: worker threads wake the poll loop */
     volatile int stopping;
     jd_maint maint;
+    fleet *fleet;             /* fleet mode, or NULL */
+    jwtrev_store_batch *boot; /* a new host's live set being collected */
     int64_t started;
     uint64_t writes, refused, bad_requests;
 } jd;
@@ -106,13 +109,57 @@ void jd_log(int level, const char *fmt, ...)
 /* Serve the socket until d->stopping. */
 int jd_serve(jd *d);
 
+/* ---- requests (ops.c) ---------------------------------------------------- */
+
+/* NULL when p may make req; else the refusal (the caller's). */
+json_t *jd_authorize(jd *d, const jd_peer *p, json_t *req);
+
+/* A write made ready for a group commit. */
+#define JD_GROUP_MAX 256
+typedef struct jd_write {
+    const jd_peer *peer;
+    const char *op;
+    json_t *req;      /* a reference: the entry may borrow from it */
+    jwtrev_token tok; /* revoke-token, revoke-subject: the token read */
+    unsigned char hash[JWTREV_STORE_HASH_LEN];
+    jwtrev_store_change ch;
+    long wait_fleet_ms; /* --wait-fleet: wait for the fleet's database */
+    uint64_t ticket;    /* fleet: the outbox ticket of the change */
+} jd_write;
+
+/* put, remove, revoke-token, revoke-subject */
+int jd_is_write(json_t *req);
+
 /*
- * Handle one request from peer; the reply (the caller's) is always set.
- * *slow is set when the request is one that runs long (a fold: the
- * caller runs it on its own thread).
+ * Read the write req (authorized) into w: NULL, or the refusal (then w
+ * is clear).  jd_commit makes n of them in one store write and sets
+ * each reply; jd_write_clear releases one.
  */
-json_t *jd_handle(jd *d, const jd_peer *peer, json_t *req, void **batch);
+json_t *jd_prepare(jd *d, const jd_peer *p, json_t *req, jd_write *w);
+void jd_commit(jd *d, jd_write **w, size_t n, json_t **replies);
+void jd_write_clear(jd_write *w);
+
+/* Any other request (status, compact, purge, load-*). */
+json_t *jd_handle(jd *d, const jd_peer *p, json_t *req, void **batch);
 int jd_is_slow(json_t *req);
 void jd_batch_free(void *batch);
+
+/* ---- fleet mode (fleet.c) -------------------------------------------------
+ */
+
+/* Start following the fleet (fleet= set), or nothing. */
+int jd_fleet_start(jd *d, jwtrev_error *err);
+void jd_fleet_stop(jd *d);
+
+/* Queue the writes for the fleet (durably) before they are made; 0
+ * without fleet mode.  Sets each w's ticket. */
+int jd_fleet_enqueue(jd *d, jd_write **w, size_t n, jwtrev_error *err);
+
+/* 1 once ticket is in the fleet's database (or without fleet mode), 0
+ * after timeout_ms. */
+int jd_fleet_wait(jd *d, uint64_t ticket, long timeout_ms);
+
+/* The fleet's state for status (JSON null without fleet mode). */
+json_t *jd_fleet_status(jd *d);
 
 #endif /* JWTREVD_H */

@@ -146,9 +146,6 @@ start(jd *d, const char *config, jwtrev_error *err)
     rc = jd_conf_load(&d->conf, config, err);
     if (rc != 0)
         return rc;
-    if (d->conf.fleet != NULL)
-        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
-                           "fleet=: fleet mode is not in this build yet");
     /* The store judged as every reader judges it, before anything. */
     rc = jwtrev_store_stats_get(d->conf.db, &s, err);
     if (rc != 0)
@@ -207,13 +204,16 @@ main(int argc, char **argv)
         use_syslog = 1;
     }
     /* Threads only now: they would not survive daemon()'s fork. */
-    if (jd_maint_start(d, &err) != 0) {
+    if (jd_maint_start(d, &err) != 0 || jd_fleet_start(d, &err) != 0) {
         jd_log(LOG_ERR, "%s", err.detail);
+        jd_maint_stop(d);
+        unlink(d->conf.socket);
         return 3;
     }
     jd_log(LOG_NOTICE, "serving store %s on %s (purge every %ld s)", d->conf.db,
            d->conf.socket, d->conf.purge_interval);
     rc = jd_serve(d);
+    jd_fleet_stop(d);
     jd_maint_stop(d);
     close(d->listen_fd);
     unlink(d->conf.socket);

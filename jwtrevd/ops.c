@@ -110,63 +110,49 @@ read_token(json_t *req, jwtrev_token *t, jwtrev_error *err)
                                          json_string_length(v), t, err);
 }
 
-static json_t *
-put(jd *d, const jd_peer *p, const char *op, const jwtrev_entry *e)
-{
-    jwtrev_error err;
-    int rc;
+/* ---- the writes: prepared one by one, committed in groups ---------------- */
 
-    jwtrev_error_clear(&err);
-    rc = jwtrev_store_put(d->conf.db, e, &err);
-    if (rc != 0) {
-        jd_log(LOG_ERR, "uid %ld %s failed: %s", (long)p->uid, op, err.detail);
-        return reply_fail(rc, &err);
-    }
-    __atomic_add_fetch(&d->writes, 1, __ATOMIC_RELAXED);
-    log_write(p, op, e, NULL);
-    return json_pack("{s:b, s:o}", "ok", 1, "entry", jwtrev_entry_to_json(e));
+void
+jd_write_clear(jd_write *w)
+{
+    jwtrev_token_clear(&w->tok);
+    json_decref(w->req);
+    memset(w, 0, sizeof(*w));
 }
 
+/* revoke-token: the entry read from the token the peer hands over. */
 static json_t *
-op_revoke_token(jd *d, const jd_peer *p, json_t *req)
+prep_revoke_token(const jd_peer *p, json_t *req, jd_write *w)
 {
     const char *reason = str_member(req, "reason");
     jwtrev_error err;
-    jwtrev_token t;
-    jwtrev_entry e;
-    json_t *r;
     int bad = 0, rc;
     int64_t leeway = int_member(req, "leeway", JWTREV_DEFAULT_LEEWAY, &bad);
+    int64_t at = int_member(req, "revoked_at", now_s(), &bad);
 
     if (bad || (p->role != JD_ADMIN && leeway > WRITER_LEEWAY_MAX))
         return reply_err(JWTREV_ERR_CONFIG_ERROR,
                          "leeway must be whole seconds, at most 86400 for "
                          "a writer");
     jwtrev_error_clear(&err);
-    rc = read_token(req, &t, &err);
+    rc = read_token(req, &w->tok, &err);
     if (rc != 0)
         return reply_fail(rc, &err);
     /* An admin's tool may say when (jwtrev's $JWTREV_NOW); a writer's
      * revocation is dated by the daemon's clock. */
-    jwtrev_entry_for_token(&t, leeway,
-                           p->role == JD_ADMIN
-                               ? int_member(req, "revoked_at", now_s(), &bad)
-                               : now_s(),
-                           reason ? reason : "logout", &e);
-    r = put(d, p, "revoke-token", &e);
-    jwtrev_token_clear(&t);
-    return r;
+    jwtrev_entry_for_token(&w->tok, leeway, p->role == JD_ADMIN ? at : now_s(),
+                           reason ? reason : "logout", &w->ch.e);
+    return NULL;
 }
 
+/* revoke-subject: (iss, sub) of the token the peer hands over. */
 static json_t *
-op_revoke_subject(jd *d, const jd_peer *p, json_t *req)
+prep_revoke_subject(const jd_peer *p, json_t *req, jd_write *w)
 {
     const char *reason = str_member(req, "reason");
     int64_t now = now_s();
     jwtrev_error err;
-    jwtrev_token t;
-    jwtrev_entry e;
-    json_t *r;
+    jwtrev_entry *e = &w->ch.e;
     int bad = 0, rc;
     int64_t before = int_member(req, "before", now + 1, &bad);
     int64_t until = int_member(req, "until", 0, &bad);
@@ -178,72 +164,120 @@ op_revoke_subject(jd *d, const jd_peer *p, json_t *req)
         return denied(p, "revoke-subject",
                       "a writer's logout covers tokens issued up to now");
     jwtrev_error_clear(&err);
-    rc = read_token(req, &t, &err);
-    if (rc == 0 && t.sub == NULL)
+    rc = read_token(req, &w->tok, &err);
+    if (rc == 0 && w->tok.sub == NULL)
         rc = jwtrev_fail(&err, JWTREV_ERR_MISSING_CLAIM,
                          "the token has no sub to log out");
-    if (rc != 0) {
-        jwtrev_token_clear(&t);
+    if (rc != 0)
         return reply_fail(rc, &err);
-    }
-    memset(&e, 0, sizeof(e));
-    e.kind = JWTREV_ENTRY_SUBJECT;
-    e.iss = t.iss != NULL ? t.iss : "";
-    e.iss_len = strlen(e.iss);
-    e.id = (const unsigned char *)t.sub;
-    e.id_len = strlen(t.sub);
-    e.revoked_at = now;
-    e.until = until;
-    e.not_before = before;
-    e.reason = reason != NULL ? reason : "logout-all";
-    e.reason_len = strlen(e.reason);
-    r = put(d, p, "revoke-subject", &e);
-    jwtrev_token_clear(&t);
-    return r;
+    e->kind = JWTREV_ENTRY_SUBJECT;
+    e->iss = w->tok.iss != NULL ? w->tok.iss : "";
+    e->iss_len = strlen(e->iss);
+    e->id = (const unsigned char *)w->tok.sub;
+    e->id_len = strlen(w->tok.sub);
+    e->revoked_at = now;
+    e->until = until;
+    e->not_before = before;
+    e->reason = reason != NULL ? reason : "logout-all";
+    e->reason_len = strlen(e->reason);
+    return NULL;
 }
 
+/* put, remove: the entry as the request states it (admins). */
 static json_t *
-entry_of(json_t *req, unsigned char *hash, jwtrev_entry *e)
+prep_entry(json_t *req, jd_write *w)
 {
     json_t *o = json_object_get(req, "entry");
     const char *why = "the request has no entry object";
     char text[256];
 
     if (json_is_object(o) &&
-        jwtrev_entry_from_json(o, now_s(), hash, e, &why) == 0)
+        jwtrev_entry_from_json(o, now_s(), w->hash, &w->ch.e, &why) == 0)
         return NULL;
     snprintf(text, sizeof(text), "entry: %s", why);
     return reply_err(JWTREV_ERR_CONFIG_ERROR, text);
 }
 
-static json_t *
-op_put(jd *d, const jd_peer *p, json_t *req)
+json_t *
+jd_prepare(jd *d, const jd_peer *p, json_t *req, jd_write *w)
 {
-    unsigned char hash[JWTREV_STORE_HASH_LEN];
-    jwtrev_entry e;
-    json_t *bad = entry_of(req, hash, &e);
+    const char *op = json_is_object(req) ? str_member(req, "op") : NULL;
+    jwtrev_error err;
+    json_t *reply;
+    int bad = 0;
 
-    return bad != NULL ? bad : put(d, p, "put", &e);
+    memset(w, 0, sizeof(*w));
+    w->peer = p;
+    w->op = op;
+    w->req = json_incref(req); /* the entry may borrow its strings */
+    w->wait_fleet_ms =
+        int_member(req, "wait_fleet", 0, &bad) * 1000; /* seconds */
+    if (bad)
+        reply = reply_err(JWTREV_ERR_CONFIG_ERROR,
+                          "wait_fleet must be whole seconds");
+    else if (strcmp(op, "revoke-token") == 0)
+        reply = prep_revoke_token(p, req, w);
+    else if (strcmp(op, "revoke-subject") == 0)
+        reply = prep_revoke_subject(p, req, w);
+    else
+        reply = prep_entry(req, w);
+    w->ch.remove = strcmp(op, "remove") == 0;
+    jwtrev_error_clear(&err);
+    /* Refused here, the entry never reaches the group it would fail. */
+    if (reply == NULL && !w->ch.remove &&
+        jwtrev_entry_check(&w->ch.e, &err) != 0)
+        reply = reply_fail(-JWTREV_ERR_CONFIG_ERROR, &err);
+    if (reply == NULL && w->ch.remove && d->conf.fleet != NULL)
+        reply = reply_err(JWTREV_ERR_CONFIG_ERROR,
+                          "in fleet mode an unrevoke is the fleet's: jwtrev "
+                          "fleet unrevoke (the jwtrev_admin role) removes "
+                          "it on every host");
+    if (reply != NULL)
+        jd_write_clear(w);
+    return reply;
 }
 
-static json_t *
-op_remove(jd *d, const jd_peer *p, json_t *req)
+void
+jd_commit(jd *d, jd_write **w, size_t n, json_t **replies)
 {
-    unsigned char hash[JWTREV_STORE_HASH_LEN];
+    jwtrev_store_change ch[JD_GROUP_MAX];
     jwtrev_error err;
-    jwtrev_entry e;
-    json_t *bad = entry_of(req, hash, &e);
-    int removed = 0, rc;
+    size_t i;
+    int rc;
 
-    if (bad != NULL)
-        return bad;
     jwtrev_error_clear(&err);
-    rc = jwtrev_store_remove(d->conf.db, &e, &removed, &err);
-    if (rc != 0)
-        return reply_fail(rc, &err);
-    __atomic_add_fetch(&d->writes, 1, __ATOMIC_RELAXED);
-    log_write(p, "remove", &e, removed ? "" : " (there was none)");
-    return json_pack("{s:b, s:i}", "ok", 1, "removed", removed);
+    for (i = 0; i < n; i++)
+        ch[i] = w[i]->ch;
+    rc = jd_fleet_enqueue(d, w, n, &err);
+    if (rc == 0)
+        rc = jwtrev_store_apply(d->conf.db, ch, n, &err);
+    for (i = 0; i < n; i++) {
+        if (rc != 0) {
+            jd_log(LOG_ERR, "uid %ld %s failed: %s", (long)w[i]->peer->uid,
+                   w[i]->op, err.detail);
+            replies[i] = reply_fail(rc, &err);
+            continue;
+        }
+        __atomic_add_fetch(&d->writes, 1, __ATOMIC_RELAXED);
+        log_write(w[i]->peer, w[i]->op, &w[i]->ch.e,
+                  w[i]->ch.remove && !ch[i].removed ? " (there was none)"
+                                                    : NULL);
+        replies[i] =
+            w[i]->ch.remove
+                ? json_pack("{s:b, s:i}", "ok", 1, "removed", ch[i].removed)
+                : json_pack("{s:b, s:o}", "ok", 1, "entry",
+                            jwtrev_entry_to_json(&w[i]->ch.e));
+    }
+}
+
+int
+jd_is_write(json_t *req)
+{
+    const char *op = json_is_object(req) ? str_member(req, "op") : NULL;
+
+    return op != NULL && (strcmp(op, "revoke-token") == 0 ||
+                          strcmp(op, "revoke-subject") == 0 ||
+                          strcmp(op, "put") == 0 || strcmp(op, "remove") == 0);
 }
 
 static json_t *
@@ -343,11 +377,12 @@ op_status(jd *d)
                      "failures", (json_int_t)m->fold_failures, "bound",
                      (json_int_t)d->conf.fold_at);
     pthread_mutex_unlock(&m->lock);
-    r = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o}", "ok", 1,
+    r = json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:o}", "ok", 1,
                   "daemon", "jwtrevd", "version", PACKAGE_VERSION, "store",
                   d->conf.db, "pid", (json_int_t)getpid(), "started",
                   (json_int_t)d->started, "writes", (json_int_t)d->writes,
-                  "refused", (json_int_t)d->refused, "fold", fold);
+                  "refused", (json_int_t)d->refused, "fold", fold, "fleet",
+                  jd_fleet_status(d));
     if (rc == 0)
         json_object_set_new(r, "stats",
                             json_pack("{s:I, s:I, s:I}", "entries",
@@ -375,12 +410,11 @@ jd_batch_free(void *batch)
     jwtrev_store_batch_free(batch);
 }
 
+/* NULL when p may make req; else the refusal. */
 json_t *
-jd_handle(jd *d, const jd_peer *p, json_t *req, void **batch)
+jd_authorize(jd *d, const jd_peer *p, json_t *req)
 {
     const char *op = json_is_object(req) ? str_member(req, "op") : NULL;
-    int writer = p->role == JD_WRITER || p->role == JD_ADMIN;
-    int admin = p->role == JD_ADMIN;
 
     if (op == NULL) {
         __atomic_add_fetch(&d->bad_requests, 1, __ATOMIC_RELAXED);
@@ -388,38 +422,41 @@ jd_handle(jd *d, const jd_peer *p, json_t *req, void **batch)
                          "a request is a JSON object with a string op");
     }
     if (strcmp(op, "status") == 0)
-        return op_status(d);
+        return NULL;
     if (strcmp(op, "revoke-token") == 0 || strcmp(op, "revoke-subject") == 0) {
-        if (!writer) {
-            __atomic_add_fetch(&d->refused, 1, __ATOMIC_RELAXED);
-            return denied(p, op,
-                          "not a writer or admin (jwtrevd.conf "
-                          "writers=, admins=)");
-        }
-        return op[7] == 't' ? op_revoke_token(d, p, req)
-                            : op_revoke_subject(d, p, req);
+        if (p->role == JD_WRITER || p->role == JD_ADMIN)
+            return NULL;
+        __atomic_add_fetch(&d->refused, 1, __ATOMIC_RELAXED);
+        return denied(p, op,
+                      "not a writer or admin (jwtrevd.conf writers=, admins=)");
     }
     if (strcmp(op, "put") == 0 || strcmp(op, "remove") == 0 ||
         strcmp(op, "compact") == 0 || strcmp(op, "purge") == 0 ||
         strcmp(op, "load-add") == 0 || strcmp(op, "load-commit") == 0) {
-        if (!admin) {
-            __atomic_add_fetch(&d->refused, 1, __ATOMIC_RELAXED);
-            return denied(p, op,
-                          p->role == JD_WRITER
-                              ? "writers may only revoke a token they hand "
-                                "over, or its subject"
-                              : "not an admin (jwtrevd.conf admins=)");
-        }
-        if (strcmp(op, "put") == 0)
-            return op_put(d, p, req);
-        if (strcmp(op, "remove") == 0)
-            return op_remove(d, p, req);
-        if (strcmp(op, "load-add") == 0)
-            return op_load_add(req, batch);
-        if (strcmp(op, "load-commit") == 0)
-            return op_load_commit(d, p, batch);
-        return op_fold(d, p, req, op[0] == 'p');
+        if (p->role == JD_ADMIN)
+            return NULL;
+        __atomic_add_fetch(&d->refused, 1, __ATOMIC_RELAXED);
+        return denied(p, op,
+                      p->role == JD_WRITER
+                          ? "writers may only revoke a token they hand "
+                            "over, or its subject"
+                          : "not an admin (jwtrevd.conf admins=)");
     }
     __atomic_add_fetch(&d->bad_requests, 1, __ATOMIC_RELAXED);
     return reply_err(JWTREV_ERR_CONFIG_ERROR, "unknown op");
+}
+
+/* A request that is neither a write nor refused. */
+json_t *
+jd_handle(jd *d, const jd_peer *p, json_t *req, void **batch)
+{
+    const char *op = str_member(req, "op");
+
+    if (strcmp(op, "status") == 0)
+        return op_status(d);
+    if (strcmp(op, "load-add") == 0)
+        return op_load_add(req, batch);
+    if (strcmp(op, "load-commit") == 0)
+        return op_load_commit(d, p, batch);
+    return op_fold(d, p, req, op[0] == 'p');
 }

@@ -159,7 +159,7 @@ txn_put(storep_txn *w, const jwtrev_entry *e, jwtrev_error *err)
         nw.flags = STOREP_SHADOW;
     if (storep_set_upsert(&w->changes, &nw) != 0)
         return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
-    return publish_changes(w, err);
+    return 0;
 }
 
 static int
@@ -191,7 +191,7 @@ txn_remove(storep_txn *w, const jwtrev_entry *key, int *removed,
             return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     }
     *removed = 1;
-    return publish_changes(w, err);
+    return 0;
 }
 
 int
@@ -205,6 +205,8 @@ jwtrev_store_put(const char *dir, const jwtrev_entry *e, jwtrev_error *err)
     if (rc != 0)
         return rc;
     rc = txn_put(&w, e, err);
+    if (rc == 0)
+        rc = publish_changes(&w, err);
     storep_txn_end(&w);
     return rc;
 }
@@ -223,9 +225,48 @@ jwtrev_store_remove(const char *dir, const jwtrev_entry *key, int *removed,
     if (rc != 0)
         return rc;
     rc = txn_remove(&w, key, &found, err);
+    /* Nothing removed: nothing to publish. */
+    if (rc == 0 && found)
+        rc = publish_changes(&w, err);
     storep_txn_end(&w);
     if (rc == 0)
         *removed = found;
+    return rc;
+}
+
+int
+jwtrev_store_apply(const char *dir, jwtrev_store_change *c, size_t n,
+                   jwtrev_error *err)
+{
+    storep_txn w;
+    size_t i;
+    int rc = 0, changed = 0;
+
+    for (i = 0; i < n && rc == 0; i++) {
+        if (!c[i].remove)
+            rc = jwtrev_entry_check(&c[i].e, err);
+        else if (jwtrev_entry_kind_name(c[i].e.kind) == NULL)
+            rc = jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                             "unknown entry kind %d", (int)c[i].e.kind);
+    }
+    if (rc == 0)
+        rc = storep_txn_begin(dir, &w, err);
+    if (rc != 0)
+        return rc;
+    for (i = 0; i < n && rc == 0; i++) {
+        c[i].removed = 0;
+        if (c[i].remove) {
+            rc = txn_remove(&w, &c[i].e, &c[i].removed, err);
+            changed |= c[i].removed;
+        } else {
+            rc = txn_put(&w, &c[i].e, err);
+            changed = 1;
+        }
+    }
+    /* All or none: the delta is written once, with every change. */
+    if (rc == 0 && changed)
+        rc = publish_changes(&w, err);
+    storep_txn_end(&w);
     return rc;
 }
 

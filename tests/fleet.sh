@@ -44,6 +44,7 @@ is $? 2 "an unknown fleet subcommand: 2"
 dead=$(free_port)
 FLEET_HOST=$(pg_conninfo fleet_host)
 FLEET_ADMIN=$(pg_conninfo fleet_admin)
+FLEET_STRANGER=$(pg_conninfo fleet_stranger)
 FLEET_SUPER=$(pg_super)
 FLEET_OTHER_CA=$(pg_conninfo fleet_host other)
 FLEET_WRONG_NAME="$(pg_conninfo fleet_host | sed 's/host=127.0.0.1/host=wrong.invalid hostaddr=127.0.0.1/')"
@@ -61,7 +62,7 @@ u=
 printf '#!/bin/sh\nexec %s %s/pg_ctl -D %s -m fast -w stop >/dev/null 2>&1\n' "$u" "$PG_BIN" "$PG_DATA" >"$FLEET_PG_STOP"
 printf '#!/bin/sh\nexec %s %s/pg_ctl -D %s -l %s/server.log -w start >/dev/null 2>&1\n' "$u" "$PG_BIN" "$PG_DATA" "$PG_TMP" >"$FLEET_PG_START"
 chmod 755 "$FLEET_PG_STOP" "$FLEET_PG_START"
-export FLEET_HOST FLEET_ADMIN FLEET_SUPER FLEET_OTHER_CA FLEET_WRONG_NAME \
+export FLEET_HOST FLEET_ADMIN FLEET_STRANGER FLEET_SUPER FLEET_OTHER_CA FLEET_WRONG_NAME \
     FLEET_NO_CERT FLEET_MULTI FLEET_DEAD FLEET_PORT FLEET_TMP FLEET_PG_STOP \
     FLEET_PG_START
 

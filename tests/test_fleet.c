@@ -253,6 +253,36 @@ case_refused(void)
        "an add after the unrevoke revokes again");
 }
 
+/* Another host role writing rows under a's host_id and a's next
+ * sequences must not make a's changes look like resends. */
+static void
+case_squat(void)
+{
+    char q[512];
+    long next;
+
+    ok(*sql(env("FLEET_SUPER"), "GRANT jwtrev_host TO fleet_stranger", NULL,
+            0) == '\0',
+       "a second host role");
+    ok(strcmp(sql(env("FLEET_STRANGER"), "SELECT 1", NULL, 0), "") == 0,
+       "it connects with its own certificate");
+    next = sql_long("SELECT max(origin_seq) FROM jwtrev.log WHERE origin = "
+                    "'a'") +
+           1;
+    snprintf(q, sizeof(q),
+             "INSERT INTO jwtrev.log (op, kind, iss, id, revoked_at, origin, "
+             "origin_seq) SELECT 1, 1, '" ISS "', 'squat', 1, 'a', %ld + i "
+             "FROM generate_series(0, 99) i",
+             next);
+    ok(*sql(env("FLEET_STRANGER"), q, NULL, 0) == '\0',
+       "it writes 100 rows as host a with a's next sequences");
+    enqueue1(&ha, token("squat-victim", time(NULL), 0));
+    ok(wait_count(&hb, "squat-victim", FLEET_ADD, 1, WAIT_MS) >= 0,
+       "a's next change still reaches b");
+    ok(!logged(&ha, "already holds another change"),
+       "without a collision: the sequences are per role");
+}
+
 /* prune: expired rows and cancelled adds go, the rest stays */
 static void
 case_prune(void)
@@ -667,6 +697,7 @@ run_cases(const char *self)
     case_overlap();
     case_unparsable();
     case_refused();
+    case_squat();
     case_prune();
     case_tls();
     case_kill(self);

@@ -5,7 +5,7 @@
  * After a crash a torn record can only be at the end: the checksum or
  * the length finds it and it is cut off.  Sequences only grow, across
  * rewrites too (the header carries the next one), so that the
- * database's UNIQUE (origin, origin_seq) never mistakes a new change
+ * database's UNIQUE (role, origin, origin_seq) never mistakes a new change
  * for a resent one.
  */
 #include "config.h"

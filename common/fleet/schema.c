@@ -6,8 +6,11 @@
  * Roles: jwtrev_host may read the log and add to it, with op = 1 only
  * (a row-level policy), and may set no column the server fills in (the
  * inserting transaction's xid, the inserting role, the time); it may
- * not change or delete a row (no grant).  jwtrev_admin may also write
- * tombstones (op = 2) and delete (prune).  Both are NOLOGIN groups: each
+ * not change or delete a row (no grant).  A resend is recognised by
+ * (inserted_by, origin, origin_seq): with the role in it, a host that
+ * writes rows under another's host_id only ever collides with itself
+ * and cannot make the other's changes look like resends.  jwtrev_admin may also
+ * write tombstones (op = 2) and delete (prune).  Both are NOLOGIN groups: each
  * host logs in as a role of its own, a member of jwtrev_host, named by
  * its client certificate.
  */
@@ -57,7 +60,7 @@ const char fleet_schema_sql[] =
     "    origin_seq bigint NOT NULL,\n"
     "    inserted_by name NOT NULL DEFAULT session_user,\n"
     "    inserted_at timestamptz NOT NULL DEFAULT now(),\n"
-    "    UNIQUE (origin, origin_seq)\n"
+    "    UNIQUE (inserted_by, origin, origin_seq)\n"
     ");\n"
     "CREATE INDEX IF NOT EXISTS log_follow ON jwtrev.log (xid, seq);\n"
     "CREATE INDEX IF NOT EXISTS log_entry ON jwtrev.log (kind, iss, id);\n"

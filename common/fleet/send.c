@@ -1,13 +1,13 @@
 /*
  * send.c - the outbox into the log, in order, a batch per INSERT.  A
- * resend is harmless: (origin, origin_seq) is unique and the INSERT does
- * nothing on a conflict.  A conflicting row that is not this change (the
- * state directory restored from an old copy, or two hosts sharing a
- * host_id) would hide the change for good, so such changes go back into
- * the outbox with new sequences above the log's.  A change the server
- * refuses for good (a host role writing a tombstone, a value a check
- * refuses) is logged, counted and dropped; any other failure keeps the
- * batch for the next session.
+ * resend is harmless: (inserted_by, origin, origin_seq) is unique and
+ * the INSERT does nothing on a conflict.  A conflicting row that is not
+ * this change (the state directory restored from an old copy, or two
+ * hosts sharing a host_id and a role) would hide the change for good,
+ * so such changes go back into the outbox with new sequences above the
+ * log's.  A change the server refuses for good (a host role writing a
+ * tombstone, a value a check refuses) is logged, counted and dropped;
+ * any other failure keeps the batch for the next session.
  */
 #include "config.h"
 
@@ -29,7 +29,8 @@ static const char insert_row[] =
     "($%d::int2,$%d::int2,$%d::text,$%d::bytea,$%d::int8,$%d::int8,"
     "$%d::int8,$%d::text,$%d::text,$%d::int8)";
 static const char insert_tail[] =
-    " ON CONFLICT (origin, origin_seq) DO NOTHING RETURNING origin_seq";
+    " ON CONFLICT (inserted_by, origin, origin_seq) DO NOTHING "
+    "RETURNING origin_seq";
 
 /* The parameters of one INSERT: binary values, numbers in nums. */
 struct params {
@@ -145,7 +146,8 @@ conflict_is_other(fleet *f, const fleetp_rec *r)
     snprintf(seq, sizeof(seq), "%llu", (unsigned long long)r->seq);
     if (fleetp_exec(f,
                     "SELECT origin_seq, op, kind, iss, id, revoked_at, until, "
-                    "not_before, reason FROM jwtrev.log WHERE origin = $1 AND "
+                    "not_before, reason FROM jwtrev.log WHERE inserted_by = "
+                    "session_user AND origin = $1 AND "
                     "origin_seq = $2::int8",
                     2, vals, NULL, NULL, 0, SEND_TIMEOUT_MS, &res) != 0)
         return -1;
@@ -168,7 +170,7 @@ reissue(fleet *f, const fleetp_rec *r)
 
     if (fleetp_exec(f,
                     "SELECT coalesce(max(origin_seq), 0) FROM jwtrev.log "
-                    "WHERE origin = $1",
+                    "WHERE inserted_by = session_user AND origin = $1",
                     1, vals, NULL, NULL, 0, SEND_TIMEOUT_MS, &res) != 0)
         return -1;
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)

@@ -163,7 +163,11 @@ lookup(const char *dir, uint64_t n, uint64_t range)
     memset(pos, 1, n * sizeof(*pos));
     memset(neg, 1, n * sizeof(*neg));
     anon0 = anon_kb();
-    if (jwtrev_revdb_open(dir, &db, &err) != 0) {
+    /* $BENCH_SNAPSHOTS: as an httpd child opens it (the daemon's
+     * snapshot when a jwtrevd owns the store). */
+    if (jwtrev_revdb_open_flags(
+            dir, getenv("BENCH_SNAPSHOTS") != NULL ? JWTREV_REVDB_SNAPSHOTS : 0,
+            &db, &err) != 0) {
         fprintf(stderr, "bench_store: %s\n", err.detail);
         goto done;
     }

@@ -366,6 +366,17 @@ void jwtrev_text_logid(const char *text, size_t len, jwtrev_error *err);
 typedef struct jwtrev_revdb jwtrev_revdb;
 
 int jwtrev_revdb_open(const char *dir, jwtrev_revdb **out, jwtrev_error *err);
+
+/*
+ * The same with flags.  JWTREV_REVDB_SNAPSHOTS: for a process that keeps
+ * its handle (an httpd child): when a jwtrevd owns the store, read each
+ * base through the sealed snapshot the daemon hands out (mapped: a
+ * revoked token's lookup reads memory, and the pages exist once for
+ * every child); without one, read the files as jwtrev_revdb_open does.
+ */
+#define JWTREV_REVDB_SNAPSHOTS 0x01u
+int jwtrev_revdb_open_flags(const char *dir, unsigned flags, jwtrev_revdb **out,
+                            jwtrev_error *err);
 void jwtrev_revdb_close(jwtrev_revdb *db);
 
 /*

@@ -59,6 +59,15 @@ int jwtrev_daemon_for_store(const char *dir, const char *override, char *socket,
 int jwtrev_daemon_request(const char *socket, json_t *req, long timeout_ms,
                           json_t **reply, jwtrev_error *err);
 
+/*
+ * The sealed snapshot of base id that the daemon owning dir hands out
+ * (jwtrev_store_snapshot_make): 0 and *fd (the caller's); 1 when there is
+ * none (no daemon, or none ready yet: read the file); db_error for a
+ * daemon that is neither root nor the store's owner, or that fails.
+ */
+int jwtrev_daemon_snapshot(const char *dir, const unsigned char *id, int *fd,
+                           jwtrev_error *err);
+
 /* ---- the writes a module makes, through the daemon or directly ----------- */
 
 /*

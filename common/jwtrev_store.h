@@ -201,6 +201,19 @@ int jwtrev_store_daemon_set(const char *dir, const char *socket,
                             jwtrev_error *err);
 
 /*
+ * A snapshot of the store's base.db for its long-lived readers (jwtrevd
+ * hands them out; jwtrev_revdb_open_flags): a memfd holding a copy of
+ * its records without page checksums (each checked as it was copied),
+ * sealed against any write, growth or shrinking.  scratch: a directory
+ * for the copy on its way (removed).  *fd is the caller's; id is the
+ * base's.
+ */
+#define JWTREV_STORE_SNAPSHOT_ID 16
+int jwtrev_store_snapshot_make(const char *dir, const char *scratch, int *fd,
+                               unsigned char id[JWTREV_STORE_SNAPSHOT_ID],
+                               jwtrev_error *err);
+
+/*
  * A batch of entries to add in one pass (jwtrev load): collect them, then
  * commit writes one new base file with the store's entries and the
  * batch's (combined as jwtrev_store_put does).  Two batch entries with

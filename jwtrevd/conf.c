@@ -217,6 +217,8 @@ jd_peer_of(int fd, const jd_conf *c, jd_peer *out)
     len = (socklen_t)(sizeof(gids) - sizeof(gid_t));
     if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, gids + 1, &len) == 0)
         n += len / sizeof(gid_t);
+    out->n_groups = n < 64 ? n : 64;
+    memcpy(out->groups, gids, out->n_groups * sizeof(gid_t));
     if (uc.uid == 0 || listed(&c->admins, uc.uid, gids, n))
         out->role = JD_ADMIN;
     else if (listed(&c->writers, uc.uid, gids, n))

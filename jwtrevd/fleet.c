@@ -92,9 +92,6 @@ jd_fleet_start(jd *d, jwtrev_error *err)
 
     if (d->conf.fleet == NULL)
         return 0;
-    if (mkdir(d->conf.state_dir, 0700) != 0 && errno != EEXIST)
-        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR, "state_dir=%s: %s",
-                           d->conf.state_dir, strerror(errno));
     memset(&cfg, 0, sizeof(cfg));
     cfg.conninfo = d->conf.fleet;
     cfg.host_id = d->conf.host_id;

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "jwtrev_daemon.h"
@@ -54,6 +55,8 @@ typedef struct jd_peer {
     uid_t uid;
     gid_t gid;
     jd_role role;
+    gid_t groups[64]; /* its groups (SO_PEERGROUPS), the first ones */
+    size_t n_groups;
 } jd_peer;
 
 /* The peer on a connected socket (SO_PEERCRED, SO_PEERGROUPS). */
@@ -88,6 +91,9 @@ void jd_maint_stop(struct jd *d);
 int jd_maint_fold(struct jd *d, int64_t purge_now, uint64_t *dropped,
                   jwtrev_error *err);
 
+/* Make base.db's snapshot again if base.db changed since (maint.c). */
+void jd_snapshot_refresh(struct jd *d);
+
 /* ---- the daemon ---------------------------------------------------------- */
 
 typedef struct jd {
@@ -96,7 +102,11 @@ typedef struct jd {
     int wake_fd[2]; /* a pipe: worker threads wake the poll loop */
     volatile int stopping;
     jd_maint maint;
-    fleet *fleet;             /* fleet mode, or NULL */
+    fleet *fleet;              /* fleet mode, or NULL */
+    pthread_mutex_t snap_lock; /* the snapshot below */
+    int snap_fd;               /* base.db's sealed snapshot, or -1 */
+    unsigned char snap_id[JWTREV_STORE_SNAPSHOT_ID];
+    struct stat snap_st;      /* of base.db when it was made */
     jwtrev_store_batch *boot; /* a new host's live set being collected */
     int64_t started;
     uint64_t writes, refused, bad_requests;

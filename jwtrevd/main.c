@@ -142,10 +142,16 @@ start(jd *d, const char *config, jwtrev_error *err)
 
     jd_conf_init(&d->conf);
     d->listen_fd = -1;
+    d->snap_fd = -1;
+    pthread_mutex_init(&d->snap_lock, NULL);
     d->started = (int64_t)time(NULL);
     rc = jd_conf_load(&d->conf, config, err);
     if (rc != 0)
         return rc;
+    /* The snapshots' scratch space, and fleet mode's outbox. */
+    if (mkdir(d->conf.state_dir, 0700) != 0 && errno != EEXIST)
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR, "state_dir=%s: %s",
+                           d->conf.state_dir, strerror(errno));
     /* The store judged as every reader judges it, before anything. */
     rc = jwtrev_store_stats_get(d->conf.db, &s, err);
     if (rc != 0)

@@ -9,6 +9,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
@@ -109,6 +113,44 @@ look(jd *d, int forced)
     }
 }
 
+void
+jd_snapshot_refresh(jd *d)
+{
+    unsigned char id[JWTREV_STORE_SNAPSHOT_ID];
+    char path[PATH_MAX];
+    struct stat st;
+    jwtrev_error err;
+    int fd, old = -1;
+
+    snprintf(path, sizeof(path), "%s/base.db", d->conf.db);
+    if (lstat(path, &st) != 0)
+        return;
+    pthread_mutex_lock(&d->snap_lock);
+    if (d->snap_fd >= 0 && st.st_ino == d->snap_st.st_ino &&
+        st.st_ctim.tv_sec == d->snap_st.st_ctim.tv_sec &&
+        st.st_ctim.tv_nsec == d->snap_st.st_ctim.tv_nsec) {
+        pthread_mutex_unlock(&d->snap_lock);
+        return; /* still the base it was made of */
+    }
+    pthread_mutex_unlock(&d->snap_lock);
+    jwtrev_error_clear(&err);
+    if (jwtrev_store_snapshot_make(d->conf.db, d->conf.state_dir, &fd, id,
+                                   &err) != 0) {
+        jd_log(LOG_WARNING, "snapshot of base.db: %s (readers read the file)",
+               err.detail);
+        return;
+    }
+    pthread_mutex_lock(&d->snap_lock);
+    old = d->snap_fd;
+    d->snap_fd = fd;
+    memcpy(d->snap_id, id, sizeof(id));
+    d->snap_st = st;
+    pthread_mutex_unlock(&d->snap_lock);
+    /* Readers that mapped the old one keep it until they let it go. */
+    if (old >= 0)
+        close(old);
+}
+
 static void *
 run(void *arg)
 {
@@ -132,6 +174,7 @@ run(void *arg)
         }
         pthread_mutex_unlock(&m->lock);
         look(d, forced);
+        jd_snapshot_refresh(d);
     }
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -410,6 +411,52 @@ jd_batch_free(void *batch)
     jwtrev_store_batch_free(batch);
 }
 
+/* The peer may read the store (root, its owner, its group). */
+static int
+may_read(jd *d, const jd_peer *p)
+{
+    struct stat st;
+    size_t i;
+
+    if (p->role != JD_NOBODY)
+        return 1;
+    if (stat(d->conf.db, &st) != 0)
+        return 0;
+    if (p->uid == st.st_uid)
+        return 1;
+    for (i = 0; (st.st_mode & S_IRGRP) && i < p->n_groups; i++) {
+        if (p->groups[i] == st.st_gid)
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * snapshot {"id": HEX}: base.db's sealed snapshot, if it is of that base,
+ * as the descriptor beside the reply ("_fd", taken off by the sender).
+ */
+static json_t *
+op_snapshot(jd *d, const jd_peer *p, json_t *req)
+{
+    const char *want = str_member(req, "id");
+    char hex[2 * JWTREV_STORE_SNAPSHOT_ID + 1];
+    int fd = -1;
+
+    if (!may_read(d, p))
+        return denied(p, "snapshot", "may not read the store");
+    pthread_mutex_lock(&d->snap_lock);
+    if (d->snap_fd >= 0) {
+        jwtrev_hex(d->snap_id, sizeof(d->snap_id), hex);
+        if (want != NULL && strcmp(want, hex) == 0)
+            fd = dup(d->snap_fd);
+    }
+    pthread_mutex_unlock(&d->snap_lock);
+    if (fd < 0)
+        return reply_err(JWTREV_ERR_DB_ERROR,
+                         "no snapshot of that base (yet): read the file");
+    return json_pack("{s:b, s:s, s:i}", "ok", 1, "id", want, "_fd", fd);
+}
+
 /* NULL when p may make req; else the refusal. */
 json_t *
 jd_authorize(jd *d, const jd_peer *p, json_t *req)
@@ -421,7 +468,7 @@ jd_authorize(jd *d, const jd_peer *p, json_t *req)
         return reply_err(JWTREV_ERR_CONFIG_ERROR,
                          "a request is a JSON object with a string op");
     }
-    if (strcmp(op, "status") == 0)
+    if (strcmp(op, "status") == 0 || strcmp(op, "snapshot") == 0)
         return NULL;
     if (strcmp(op, "revoke-token") == 0 || strcmp(op, "revoke-subject") == 0) {
         if (p->role == JD_WRITER || p->role == JD_ADMIN)
@@ -454,6 +501,8 @@ jd_handle(jd *d, const jd_peer *p, json_t *req, void **batch)
 
     if (strcmp(op, "status") == 0)
         return op_status(d);
+    if (strcmp(op, "snapshot") == 0)
+        return op_snapshot(d, p, req);
     if (strcmp(op, "load-add") == 0)
         return op_load_add(req, batch);
     if (strcmp(op, "load-commit") == 0)

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -44,18 +45,54 @@ typedef struct client {
     json_t *waiting_reply; /* a write's reply held until the fleet has it */
 } client;
 
+/* The descriptor a reply carries ("_fd"), sent beside its first byte. */
+static ssize_t
+send_first(client *c, const char *s, size_t len, int fd)
+{
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct msghdr mh;
+    struct cmsghdr *cm;
+    struct iovec iov = {(void *)(uintptr_t)s, len};
+
+    memset(&mh, 0, sizeof(mh));
+    memset(cbuf, 0, sizeof(cbuf));
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = cbuf;
+    mh.msg_controllen = sizeof(cbuf);
+    cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+    return sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+}
+
 static void
 send_reply(client *c, json_t *reply)
 {
-    char *s = json_dumps(reply, JSON_COMPACT);
+    json_t *fdv = json_object_get(reply, "_fd");
+    int fd = json_is_integer(fdv) ? (int)json_integer_value(fdv) : -1;
+    char *s;
     size_t len, off = 0;
     ssize_t n;
 
-    if (s == NULL)
+    if (fd >= 0)
+        json_object_del(reply, "_fd");
+    s = json_dumps(reply, JSON_COMPACT);
+    if (s == NULL) {
+        if (fd >= 0)
+            close(fd);
         return;
+    }
     len = strlen(s);
     while (off < len) {
-        n = send(c->fd, s + off, len - off, MSG_NOSIGNAL);
+        n = fd >= 0 ? send_first(c, s + off, len - off, fd)
+                    : send(c->fd, s + off, len - off, MSG_NOSIGNAL);
+        if (n > 0 && fd >= 0) {
+            close(fd);
+            fd = -1;
+        }
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -64,6 +101,8 @@ send_reply(client *c, json_t *reply)
     }
     if (off == len)
         send(c->fd, "\n", 1, MSG_NOSIGNAL);
+    if (fd >= 0)
+        close(fd);
     free(s);
 }
 

@@ -224,7 +224,9 @@ store_handle(jr_store *st, time_t now, jwtrev_revdb **out, jwtrev_error *err)
         rc = -JWTREV_ERR_DB_ERROR;
     } else if (db == NULL) {
         jwtrev_error_clear(&st->failure);
-        if (jwtrev_revdb_open(st->dir, &db, &st->failure) != 0) {
+        /* A child keeps its handle: the daemon's snapshots pay. */
+        if (jwtrev_revdb_open_flags(st->dir, JWTREV_REVDB_SNAPSHOTS, &db,
+                                    &st->failure) != 0) {
             st->retry_at = now + 1;
             st->failure.code = JWTREV_ERR_DB_ERROR; /* fail closed */
             *err = st->failure;

@@ -8,9 +8,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -220,6 +222,100 @@ jwtrev_daemon_for_store(const char *dir, const char *override, char *socket,
         return 1;
     }
     return jwtrev_store_daemon_get(dir, socket, len, err);
+}
+
+/* ---- snapshots for long-lived readers ------------------------------------ */
+
+/* The daemon must be root or the store's owner: anyone else could serve a
+ * forged list on a socket path it managed to get named. */
+static int
+trusted_peer(int fd, uid_t owner)
+{
+    struct ucred uc;
+    socklen_t len = sizeof(uc);
+
+    return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == 0 &&
+           (uc.uid == 0 || uc.uid == owner);
+}
+
+int
+jwtrev_daemon_snapshot(const char *dir, const unsigned char *id, int *out,
+                       jwtrev_error *err)
+{
+    char sock[sizeof(((struct sockaddr_un *)0)->sun_path)], hex[40], cbuf[64];
+    char line[512];
+    struct msghdr mh;
+    struct cmsghdr *cm;
+    struct iovec iov;
+    struct stat st;
+    jwtrev_daemon *d = NULL;
+    json_t *r;
+    ssize_t n;
+    size_t got = 0;
+    int rc, fd = -1;
+
+    *out = -1;
+    rc = jwtrev_store_daemon_get(dir, sock, sizeof(sock), err);
+    if (rc <= 0)
+        return rc < 0 ? rc : 1; /* no daemon: no snapshot */
+    if (stat(dir, &st) != 0)
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR, "%s: %s", dir,
+                           strerror(errno));
+    rc = jwtrev_daemon_connect(sock, 2000, &d, err);
+    if (rc != 0)
+        return rc;
+    if (!trusted_peer(d->fd, st.st_uid)) {
+        jwtrev_daemon_close(d);
+        return jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                           "%s: the daemon at %s is neither root nor the "
+                           "store's owner",
+                           dir, sock);
+    }
+    jwtrev_hex(id, JWTREV_STORE_SNAPSHOT_ID, hex);
+    snprintf(line, sizeof(line), "{\"op\":\"snapshot\",\"id\":\"%s\"}\n", hex);
+    rc = send_all(d, line, strlen(line), err);
+    /* One reply line, with the descriptor beside its first byte. */
+    while (rc == 0 && (got == 0 || memchr(line, '\n', got) == NULL)) {
+        struct pollfd pfd = {d->fd, POLLIN, 0};
+
+        if (got >= sizeof(line) - 1 || poll(&pfd, 1, 2000) <= 0) {
+            rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                             "jwtrevd at %s: no snapshot reply", sock);
+            break;
+        }
+        memset(&mh, 0, sizeof(mh));
+        iov.iov_base = line + got;
+        iov.iov_len = sizeof(line) - 1 - got;
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = cbuf;
+        mh.msg_controllen = sizeof(cbuf);
+        n = recvmsg(d->fd, &mh, MSG_CMSG_CLOEXEC);
+        if (n <= 0) {
+            rc = jwtrev_fail(err, JWTREV_ERR_DB_ERROR,
+                             "jwtrevd at %s: no snapshot reply", sock);
+            break;
+        }
+        for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS &&
+                cm->cmsg_len == CMSG_LEN(sizeof(int)) && fd < 0)
+                memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+        }
+        got += (size_t)n;
+    }
+    jwtrev_daemon_close(d);
+    if (rc == 0) {
+        r = json_loadb(line, (size_t)((char *)memchr(line, '\n', got) - line),
+                       0, NULL);
+        if (!json_is_true(json_object_get(r, "ok")) || fd < 0)
+            rc = 1; /* none ready (yet): read the file */
+        json_decref(r);
+    }
+    if (rc != 0 && fd >= 0)
+        close(fd);
+    else
+        *out = fd;
+    return rc;
 }
 
 /* ---- the writes a module makes ------------------------------------------- */

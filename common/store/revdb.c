@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jwtrev_daemon.h"
 #include "storep.h"
 
 #define FULL_CHECK_NS 1000000000LL
@@ -56,6 +57,7 @@ struct jwtrev_revdb {
     struct view *view;  /* NULL: the store is unusable, see why */
     char why[JWTREV_DETAIL_MAX];
     int64_t next_full; /* CLOCK_MONOTONIC ns of the next full check */
+    unsigned flags;    /* JWTREV_REVDB_* */
 };
 
 static int64_t
@@ -164,6 +166,35 @@ filter_ok(const jwtrev_revdb *db, const storep_file *base)
 }
 
 /*
+ * Read base through the daemon's snapshot of it, if it hands one out.
+ * Any failure leaves base reading its file: the daemon is never needed.
+ */
+static void
+use_snapshot(const jwtrev_revdb *db, storep_file *base)
+{
+    jwtrev_error e;
+    int fd = -1;
+
+    if (jwtrev_daemon_snapshot(db->dir, base->id, &fd, &e) == 0) {
+        storep_file_adopt_snapshot(base, fd, STOREP_OPEN_THREAD, &e);
+        close(fd);
+    }
+}
+
+/* 1 when the daemon now has a snapshot of base (base reads its file). */
+static int
+snapshot_ready(const jwtrev_revdb *db, const storep_file *base)
+{
+    jwtrev_error e;
+    int fd = -1;
+
+    if (jwtrev_daemon_snapshot(db->dir, base->id, &fd, &e) != 0)
+        return 0;
+    close(fd);
+    return 1;
+}
+
+/*
  * Open (or keep from old) delta.db then base.db into nv.  Delta first:
  * whatever base is found after it contains every older delta.
  */
@@ -184,6 +215,11 @@ open_files(const jwtrev_revdb *db, const struct view *old, int full,
     nv->base = old != NULL ? unchanged(db, old->base, "base.db") : NULL;
     if (nv->base != NULL && full && !filter_ok(db, nv->base))
         nv->base = NULL;
+    /* Read through the daemon's snapshot once it has one (looked for at
+     * each new base, and at the full checks while there is none). */
+    if (nv->base != NULL && full && !nv->base->snapshot &&
+        (db->flags & JWTREV_REVDB_SNAPSHOTS) && snapshot_ready(db, nv->base))
+        nv->base = NULL;
     if (nv->base == NULL) {
         rc = storep_file_open(&db->sd, "base.db", STOREP_OPEN_THREAD, &nv->base,
                               err);
@@ -191,6 +227,8 @@ open_files(const jwtrev_revdb *db, const struct view *old, int full,
             rc = storep_file_attach_bloom(nv->base, &db->sd, err);
         if (rc != 0)
             return rc;
+        if (db->flags & JWTREV_REVDB_SNAPSHOTS)
+            use_snapshot(db, nv->base);
     }
     nv->use_delta = storep_pair_kind(nv->base, nv->delta) != STOREP_PAIR_OTHER;
     if (nv->use_delta ||
@@ -313,6 +351,13 @@ refresh(jwtrev_revdb *db, int full, jwtrev_error *err)
 int
 jwtrev_revdb_open(const char *dir, jwtrev_revdb **out, jwtrev_error *err)
 {
+    return jwtrev_revdb_open_flags(dir, 0, out, err);
+}
+
+int
+jwtrev_revdb_open_flags(const char *dir, unsigned flags, jwtrev_revdb **out,
+                        jwtrev_error *err)
+{
     pthread_rwlockattr_t attr;
     jwtrev_revdb *db = calloc(1, sizeof(*db));
     int rc;
@@ -321,6 +366,7 @@ jwtrev_revdb_open(const char *dir, jwtrev_revdb **out, jwtrev_error *err)
         free(db);
         return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     }
+    db->flags = flags;
     /* Prefer the refresher: a stream of lookups must not starve it. */
     pthread_rwlockattr_init(&attr);
     pthread_rwlockattr_setkind_np(&attr,

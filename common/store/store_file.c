@@ -264,6 +264,7 @@ load_meta(storep_file *f, jwtrev_error *err)
 static int
 db_open_ro(storep_file *f, int fd, unsigned flags, jwtrev_error *err)
 {
+    int mapped = (flags & STOREP_OPEN_MAPPED) != 0;
     char path[64];
     DB_ENV *env;
     int ret;
@@ -279,11 +280,14 @@ db_open_ro(storep_file *f, int fd, unsigned flags, jwtrev_error *err)
     /* A damaged page makes Berkeley DB panic its environment, after
      * which close frees nothing: each refused open would leak. */
     env->set_flags(env, DB_NOPANIC, 1);
-    env->set_mp_mmapsize(env, 0);
+    /* Mapped only a sealed snapshot, which nothing can shrink (a file
+     * cut short under a mapping kills its reader); its pages were
+     * checked once, when it was made (storep_snapshot_make). */
+    env->set_mp_mmapsize(env, mapped ? STOREP_MAP_MAX : 0);
     f->db->set_cachesize(f->db, 0, STOREP_READ_CACHE, 1);
     f->db->set_bt_compare(f->db, key_cmp);
     ret = f->db->open(f->db, NULL, path, NULL, DB_BTREE,
-                      DB_RDONLY | DB_NOMMAP |
+                      DB_RDONLY | (mapped ? 0 : DB_NOMMAP) |
                           (flags & STOREP_OPEN_THREAD ? DB_THREAD : 0),
                       0);
     if (ret == ENOENT)
@@ -299,22 +303,73 @@ db_open_ro(storep_file *f, int fd, unsigned flags, jwtrev_error *err)
 }
 
 int
+storep_file_copy_plain(const storep_file *f, const char *path,
+                       jwtrev_error *err)
+{
+    DB *out = NULL;
+    DBC *c = NULL;
+    DBT k, v;
+    int ret = db_create(&out, NULL, 0), rc = 0;
+
+    if (ret != 0)
+        return storep_fail_db(err, path, "cannot create", ret);
+    storep_db_quiet(out);
+    out->set_cachesize(out, 0, 16 * 1024 * 1024, 1);
+    out->set_bt_compare(out, key_cmp);
+    ret = out->open(out, NULL, path, NULL, DB_BTREE, DB_CREATE | DB_EXCL, 0600);
+    if (ret == 0)
+        ret = f->db->cursor(f->db, NULL, &c, 0);
+    memset(&k, 0, sizeof(k));
+    memset(&v, 0, sizeof(v));
+    /* Every record, the meta records too, in key order: the same file
+     * but for its pages' checksums (each checked as it is read). */
+    while (ret == 0 && (ret = c->get(c, &k, &v, DB_NEXT)) == 0)
+        ret = out->put(out, NULL, &k, &v, 0);
+    if (ret != DB_NOTFOUND)
+        rc = ret == DB_RUNRECOVERY || ret == EINVAL
+                 ? corrupt(err, (storep_file *)(uintptr_t)f,
+                           storep_db_reason(ret))
+                 : storep_fail_db(err, path, "cannot copy", ret);
+    if (c != NULL)
+        c->close(c);
+    ret = out->close(out, 0);
+    if (rc == 0 && ret != 0)
+        rc = storep_fail_db(err, path, "cannot write", ret);
+    if (rc != 0)
+        unlink(path);
+    return rc;
+}
+
+int
 storep_file_open(const storep_dir *d, const char *name, unsigned flags,
                  storep_file **out, jwtrev_error *err)
 {
-    storep_file *f = calloc(1, sizeof(*f));
     char path[PATH_MAX];
-    struct stat st, dbst;
-    int fd = -1, dbfd, rc;
+    struct stat st;
+    int fd = -1, rc;
 
     snprintf(path, sizeof(path), "%s/%s", d->path, name);
+    rc = storep_open_in(d, name, O_RDONLY, &fd, &st, err);
+    if (rc == 0)
+        rc = storep_file_open_fd(fd, &st, path, flags, out, err);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int
+storep_file_open_fd(int fd, const struct stat *stp, const char *path,
+                    unsigned flags, storep_file **out, jwtrev_error *err)
+{
+    storep_file *f = calloc(1, sizeof(*f));
+    struct stat st = *stp, dbst;
+    int dbfd, rc;
+
     if (f == NULL || (f->name = strdup(path)) == NULL) {
         free(f);
         return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     }
-    rc = storep_open_in(d, name, O_RDONLY, &fd, &st, err);
-    if (rc == 0)
-        rc = db_open_ro(f, fd, flags, err);
+    rc = db_open_ro(f, fd, flags, err);
     /* What Berkeley DB holds is the file judged, or nothing at all. */
     if (rc == 0 && (f->db->fd(f->db, &dbfd) != 0 || fstat(dbfd, &dbst) != 0 ||
                     dbst.st_dev != st.st_dev || dbst.st_ino != st.st_ino))
@@ -332,8 +387,6 @@ storep_file_open(const storep_dir *d, const char *name, unsigned flags,
                                  : "a base file in the place of "
                                    "a delta file");
 done:
-    if (fd >= 0)
-        close(fd);
     if (rc != 0)
         storep_file_close(f);
     else

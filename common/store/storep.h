@@ -215,6 +215,9 @@ typedef struct storep_str {
 #define STOREP_OPEN_THREAD 0x01u
 /* The file must be a delta (else a base). */
 #define STOREP_OPEN_DELTA 0x02u
+/* Map it (a sealed snapshot only: store_snap.c). */
+#define STOREP_OPEN_MAPPED 0x04u
+#define STOREP_MAP_MAX ((size_t)1 << 40)
 
 typedef struct storep_file {
     DB *db;
@@ -231,6 +234,7 @@ typedef struct storep_file {
     int64_t count[STOREP_NCOUNT]; /* base: entries per kind; delta: net
                                      change per kind, [0] tombstones */
     storep_bloom bloom;           /* base: attached by the caller */
+    int snapshot;                 /* base: read from a sealed snapshot */
     struct stat bloom_st;         /* base: its filter file as read */
     char *name;                   /* file name, for error texts */
 } storep_file;
@@ -243,7 +247,27 @@ typedef struct storep_file {
  */
 int storep_file_open(const storep_dir *d, const char *name, unsigned flags,
                      storep_file **out, jwtrev_error *err);
+/* The same for the file on fd (judged by the caller; st its fstat),
+ * named path in errors.  fd stays the caller's. */
+int storep_file_open_fd(int fd, const struct stat *st, const char *path,
+                        unsigned flags, storep_file **out, jwtrev_error *err);
 void storep_file_close(storep_file *f);
+
+/*
+ * Write every record of f into a new Berkeley DB file at path without
+ * page checksums (Berkeley DB maps only such files): a snapshot's
+ * source.  Each page of f is checked as it is read.
+ */
+int storep_file_copy_plain(const storep_file *f, const char *path,
+                           jwtrev_error *err);
+
+/*
+ * Read f (a base) through the sealed snapshot on mfd from now on, after
+ * checking it is one (sealed, f's size, f's id): 0, or db_error and f as
+ * it was.  mfd stays the caller's (the mapping outlives it).
+ */
+int storep_file_adopt_snapshot(storep_file *f, int mfd, unsigned flags,
+                               jwtrev_error *err);
 
 /*
  * Read the base file's filter "bloom.<hex id>" from d into memory.  A

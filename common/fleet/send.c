@@ -32,13 +32,17 @@ static const char insert_tail[] =
     " ON CONFLICT (inserted_by, origin, origin_seq) DO NOTHING "
     "RETURNING origin_seq";
 
+/* A row's text with parameter numbers of up to 5 digits, and a comma. */
+#define SEND_ROW_MAX (sizeof(insert_row) + SEND_COLS * 5)
+
 /* The parameters of one INSERT: binary values, numbers in nums. */
 struct params {
     const char *vals[SEND_BATCH * SEND_COLS];
     int lens[SEND_BATCH * SEND_COLS];
     int fmts[SEND_BATCH * SEND_COLS];
     unsigned char nums[SEND_BATCH][36];
-    char sql[sizeof(insert_head) + SEND_BATCH * 120 + sizeof(insert_tail)];
+    char sql[sizeof(insert_head) + SEND_BATCH * SEND_ROW_MAX +
+             sizeof(insert_tail)];
 };
 
 static void
@@ -74,6 +78,7 @@ add_row(struct params *p, fleet *f, size_t row, const fleetp_rec *r)
     set(p, i + 9, n + 28, 8);
 }
 
+/* The INSERT of n rows (n <= SEND_BATCH: SEND_ROW_MAX bounds each). */
 static void
 build_sql(struct params *p, size_t n)
 {
@@ -85,7 +90,7 @@ build_sql(struct params *p, size_t n)
         b = (int)i * SEND_COLS;
         if (i > 0)
             p->sql[o++] = ',';
-        o += (size_t)snprintf(p->sql + o, sizeof(p->sql) - o, insert_row, b + 1,
+        o += (size_t)snprintf(p->sql + o, SEND_ROW_MAX, insert_row, b + 1,
                               b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8,
                               b + 9, b + 10);
     }

@@ -338,6 +338,28 @@ enqueue_n(struct host *h, const char *prefix, int n)
     return t;
 }
 
+int
+enqueue_block(struct host *h, const char *prefix, int n, int per_call)
+{
+    fleet_change *c = malloc((size_t)per_call * sizeof(*c));
+    char(*ids)[64] = malloc((size_t)per_call * sizeof(*ids));
+    jwtrev_error err;
+    int i, k, rc = 0;
+
+    for (i = 0; c != NULL && ids != NULL && i < n && rc == 0; i += k) {
+        for (k = 0; k < per_call && i + k < n; k++) {
+            snprintf(ids[k], sizeof(ids[k]), "%s%d", prefix, i + k);
+            c[k] = token(ids[k], time(NULL), 4000000000);
+        }
+        rc = fleet_enqueue(h->f, c, (size_t)k, NULL, &err);
+    }
+    if (rc != 0)
+        tap_diag("enqueue on %s: %s", h->name, err.detail);
+    free(c);
+    free(ids);
+    return c != NULL && ids != NULL ? rc : -1;
+}
+
 const char *
 env(const char *name)
 {

@@ -80,6 +80,9 @@ uint64_t enqueue1(struct host *h, fleet_change c);
 /* Enqueue PREFIX0..PREFIX(n-1), one call each: the last ticket. */
 uint64_t enqueue_n(struct host *h, const char *prefix, int n);
 
+/* Enqueue PREFIX0..PREFIX(n-1), per_call in each call: 0 or -1. */
+int enqueue_block(struct host *h, const char *prefix, int n, int per_call);
+
 /* $name, or exit 2 when it is not set. */
 const char *env(const char *name);
 

@@ -11,9 +11,11 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "cli.h"
+#include "cmd_store.h"
 #include "jwtrev_fleet.h"
 
 cli_cmd_fn cmd_fleet;
@@ -31,14 +33,18 @@ static const char fleet_usage[] =
     "usage: jwtrev fleet schema\n"
     "       jwtrev fleet init --conninfo CONNINFO\n"
     "       jwtrev fleet prune --conninfo CONNINFO [--now EPOCH]\n"
-    "       jwtrev fleet status [--json]\n"
+    "       jwtrev fleet status [--json] [--max-lag SECONDS]\n"
+    "       jwtrev fleet unrevoke --conninfo CONNINFO [jwtrev unrevoke's "
+    "selectors]\n"
     "\n"
     "schema prints the SQL of the fleet's database: roles jwtrev_host\n"
     "(read, add) and jwtrev_admin (also unrevoke and prune), the log\n"
     "table, its policies and notify trigger.  init applies it (again is\n"
     "harmless), as a role that may create roles.  prune, as a member of\n"
     "jwtrev_admin, deletes the rows whose until has passed and the adds\n"
-    "an unrevoke cancelled.  status asks this host's jwtrevd.\n"
+    "an unrevoke cancelled.  status asks this host's jwtrevd.  unrevoke,\n"
+    "as a member of jwtrev_admin, writes the tombstone that removes an\n"
+    "entry on every host.\n"
     "CONNINFO is libpq's (key=value or a URI; several hosts allowed).\n"
     "Exit: 0 done, 2 usage, 3 the database failed or refused.\n";
 
@@ -130,6 +136,77 @@ fleet_prune_cmd(int argc, char **argv)
     return CLI_OK;
 }
 
+/* ---- unrevoke: jwtrev unrevoke's selectors, the fleet's tombstone ------- */
+
+static const char *fleet_admin;
+
+const char *
+store_fleet_admin(void)
+{
+    return fleet_admin;
+}
+
+int
+store_fleet_unrevoke(const jwtrev_entry *e, int *removed)
+{
+    char origin[300], host[256];
+    jwtrev_error err;
+    uint64_t n = 0;
+    int rc;
+
+    if (gethostname(host, sizeof(host)) != 0)
+        host[0] = '\0';
+    host[sizeof(host) - 1] = '\0';
+    snprintf(origin, sizeof(origin), "unrevoke@%s", host);
+    jwtrev_error_clear(&err);
+    rc = fleet_unrevoke(fleet_admin, origin, e, cli_now(), &n, &err);
+    if (rc != 0)
+        return store_fail("fleet unrevoke", rc, &err);
+    if (n > 0) {
+        fputs("unrevoked in the fleet: ", stdout);
+        store_print_identity(stdout, e);
+        printf(" (%llu revocations of the log cancelled)\n",
+               (unsigned long long)n);
+        *removed += 1;
+    }
+    return CLI_OK;
+}
+
+/*
+ * jwtrev fleet unrevoke --conninfo C [jwtrev unrevoke's selectors]: the
+ * options of unrevoke, less --conninfo, run with the tombstone instead.
+ */
+static int
+fleet_unrevoke_cmd(struct cli *cli, int argc, char **argv)
+{
+    static char name[] = "unrevoke";
+    char **args = calloc((size_t)argc + 2, sizeof(*args));
+    int i, n = 0, rc;
+
+    if (args == NULL) {
+        cli_error("fleet unrevoke: out of memory");
+        return CLI_USAGE;
+    }
+    args[n++] = name;
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--conninfo") == 0 && i + 1 < argc)
+            fleet_admin = argv[++i];
+        else if (strncmp(argv[i], "--conninfo=", 11) == 0)
+            fleet_admin = argv[i] + 11;
+        else
+            args[n++] = argv[i];
+    }
+    if (fleet_admin == NULL) {
+        free(args);
+        return cli_usage_error(
+            "fleet unrevoke",
+            "--conninfo CONNINFO (a role in jwtrev_admin) is needed");
+    }
+    rc = cmd_unrevoke(cli, n, args);
+    free(args);
+    return rc;
+}
+
 int
 cmd_fleet(struct cli *cli, int argc, char **argv)
 {
@@ -141,6 +218,8 @@ cmd_fleet(struct cli *cli, int argc, char **argv)
         return fleet_init(argc - 1, argv + 1);
     if (strcmp(sub, "prune") == 0)
         return fleet_prune_cmd(argc - 1, argv + 1);
+    if (strcmp(sub, "unrevoke") == 0)
+        return fleet_unrevoke_cmd(cli, argc - 1, argv + 1);
     if (strcmp(sub, "status") == 0)
         return cmd_fleet_status(cli, argc - 1, argv + 1);
     if (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0) {

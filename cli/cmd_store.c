@@ -327,8 +327,12 @@ remove_one(const char *db, const jwtrev_entry *e, int *removed)
 {
     char sock[PATH_MAX];
     jwtrev_error err;
-    int rc = store_daemon_of("unrevoke", db, sock, sizeof(sock)), found = 0;
+    int rc, found = 0;
 
+    /* jwtrev fleet unrevoke: the fleet's tombstone, not this store's. */
+    if (store_fleet_admin() != NULL)
+        return store_fleet_unrevoke(e, removed);
+    rc = store_daemon_of("unrevoke", db, sock, sizeof(sock));
     if (rc < 0)
         return -rc;
     jwtrev_error_clear(&err);

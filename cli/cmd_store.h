@@ -134,6 +134,15 @@ int store_daemon_load_add(struct store_daemon_load *l, json_t *entry);
 /* commit 0: drop what was sent.  Frees l. */
 int store_daemon_load_end(struct store_daemon_load *l, int commit);
 
+/*
+ * jwtrev fleet unrevoke (cmd_fleet.c): unrevoke writes the fleet's
+ * tombstone with the admin conninfo set here instead of removing from
+ * the store; store_fleet_unrevoke does it for one entry (*removed counts
+ * the revocations it cancels; the exit code).
+ */
+const char *store_fleet_admin(void);
+int store_fleet_unrevoke(const jwtrev_entry *e, int *removed);
+
 /* The daemon's status reply with "socket" and "running" added, NULL
  * when no daemon owns db. */
 json_t *store_daemon_status(const char *db);

@@ -171,4 +171,16 @@ int fleet_schema_apply(const char *conninfo, jwtrev_error *err);
 int fleet_prune(const char *conninfo, int64_t now, uint64_t *deleted,
                 jwtrev_error *err);
 
+/*
+ * An admin's unrevoke for the whole fleet (jwtrev fleet unrevoke): the
+ * tombstone of e's identity, dated now, written with conninfo's role
+ * (one in jwtrev_admin; a host role is refused by the database) as
+ * origin; every host's follower then removes the entry.  *cancelled (may
+ * be NULL): the adds of the log it cancels; with none, nothing is
+ * written.
+ */
+int fleet_unrevoke(const char *conninfo, const char *origin,
+                   const jwtrev_entry *e, int64_t now, uint64_t *cancelled,
+                   jwtrev_error *err);
+
 #endif /* JWTREV_FLEET_H */

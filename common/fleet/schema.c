@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -173,6 +174,62 @@ fleet_prune(const char *conninfo, int64_t now, uint64_t *deleted,
         rc = result_fail(r, "pruning the log", err);
     else if (deleted != NULL)
         *deleted = strtoull(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    PQfinish(pg);
+    return rc;
+}
+
+int
+fleet_unrevoke(const char *conninfo, const char *origin, const jwtrev_entry *e,
+               int64_t now, uint64_t *cancelled, jwtrev_error *err)
+{
+    char kind[8], at[24], seq[24];
+    const char *vals[6];
+    int lens[6] = {0, 0, (int)e->id_len, 0, 0, 0};
+    int fmts[6] = {0, 0, 1, 0, 0, 0};
+    struct timespec ts;
+    PGconn *pg;
+    PGresult *r;
+    int rc = 0;
+
+    if (e->id_len == 0 || jwtrev_entry_kind_name(e->kind) == NULL)
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "an unrevoke needs an entry's kind and id");
+    pg = admin_connect(conninfo, err);
+    if (pg == NULL)
+        return -JWTREV_ERR_DB_ERROR;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(kind, sizeof(kind), "%d", (int)e->kind);
+    snprintf(at, sizeof(at), "%lld", (long long)now);
+    /* A sequence of its own per unrevoke: the time, in nanoseconds. */
+    snprintf(seq, sizeof(seq), "%lld",
+             (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    vals[0] = kind;
+    vals[1] = e->iss_len > 0 ? e->iss : "";
+    vals[2] = (const char *)e->id;
+    vals[3] = at;
+    vals[4] = origin;
+    vals[5] = seq;
+    /* Written only when it cancels an add of the log; it lasts as long as
+     * the longest of them (0: for ever), so that prune keeps it while one
+     * could come back from a host's outbox. */
+    r = PQexecParams(
+        pg,
+        "WITH adds AS (SELECT until FROM jwtrev.log WHERE op = 1 AND "
+        "kind = $1::int2 AND iss = $2::text AND id = $3::bytea AND "
+        "revoked_at <= $4::int8) "
+        "INSERT INTO jwtrev.log (op, kind, iss, id, revoked_at, until, "
+        "not_before, reason, origin, origin_seq) SELECT 2, $1::int2, "
+        "$2::text, $3::bytea, $4::int8, COALESCE((SELECT CASE WHEN "
+        "bool_or(until = 0) THEN 0 ELSE max(until) END FROM adds), 0), 0, "
+        "'unrevoke', $5::text, $6::int8 WHERE EXISTS (SELECT FROM adds) "
+        "RETURNING (SELECT count(*) FROM adds)",
+        6, NULL, vals, lens, fmts, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        rc = result_fail(r, "writing the tombstone", err);
+    else if (cancelled != NULL)
+        *cancelled =
+            PQntuples(r) == 1 ? strtoull(PQgetvalue(r, 0, 0), NULL, 10) : 0;
     PQclear(r);
     PQfinish(pg);
     return rc;

@@ -10,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 export JWTREV_BUILD=$build JWTREV=$build/cli/jwtrev
 echo "# jwtrev benchmarks, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
 rc=0
-for part in verify store jwtrevd apache pam; do
+for part in verify store jwtrevd fleet apache pam; do
     [ -x "$here/$part.sh" ] || continue
     echo
     "$here/$part.sh" "$build" || { echo "bench part '$part' failed" >&2; rc=1; }

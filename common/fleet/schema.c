@@ -185,8 +185,9 @@ fleet_unrevoke(const char *conninfo, const char *origin, const jwtrev_entry *e,
 {
     char kind[8], at[24], seq[24];
     const char *vals[6];
-    int lens[6] = {0, 0, (int)e->id_len, 0, 0, 0};
-    int fmts[6] = {0, 0, 1, 0, 0, 0};
+    /* Entry texts are counted: iss and id go by length (binary). */
+    int lens[6] = {0, (int)e->iss_len, (int)e->id_len, 0, 0, 0};
+    int fmts[6] = {0, 1, 1, 0, 0, 0};
     struct timespec ts;
     PGconn *pg;
     PGresult *r;

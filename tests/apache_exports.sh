@@ -15,6 +15,9 @@ is "$(cat "$S/syms")" auth_jwtrev_module \
     "only auth_jwtrev_module is exported"
 nm -D --undefined-only "$MOD_AUTH_JWTREV" | grep -q ' ap_hook_check_authn$'
 ok $? "httpd symbols are left for httpd to provide"
+# Fleet mode is jwtrevd's: the module never links libpq (nor libcurl).
+! readelf -d "$MOD_AUTH_JWTREV" | grep -qE 'NEEDED.*(libpq|libcurl)'
+ok $? "the module does not link libpq"
 
 moddir=$(sed -n 's/^APACHE_MODDIR = //p' "$top_builddir/Makefile")
 [ -n "$moddir" ]

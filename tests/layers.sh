@@ -19,7 +19,7 @@ is "$bad" "" "common/jose/ includes nothing of the store"
 bad=$(includes common/*.[ch] | grep -E '^openssl/|josep\.h|keyp\.h|storep\.h|^db\.h')
 is "$bad" "" "the top level of common/ includes no half's internals"
 
-for host in cli mod_auth_jwtrev pam_jwtrev; do
+for host in cli jwtrevd mod_auth_jwtrev pam_jwtrev; do
     bad=$(includes $host/*.[ch] | grep -E 'jwtrevp\.h|josep\.h|keyp\.h|storep\.h')
     is "$bad" "" "$host includes only the library's public headers"
 done

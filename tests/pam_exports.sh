@@ -17,6 +17,8 @@ is "$(nm -D --undefined-only "$PAM_JWTREV" | grep -c 'jwtrev')" 0 \
 /usr/bin/python3 -c 'import ctypes, os, sys; ctypes.CDLL(sys.argv[1], os.RTLD_NOW)' \
     "$PAM_JWTREV"
 ok $? "the module loads with every symbol bound (RTLD_NOW)"
+! readelf -d "$PAM_JWTREV" | grep -qE 'NEEDED.*(libpq|libcurl)'
+ok $? "the module does not link libpq (fleet mode is jwtrevd's)"
 
 make -s -C "$top_builddir" DESTDIR="$S/inst" install-pammodLTLIBRARIES \
     install-data-hook-pam >"$S/make.log" 2>&1

@@ -11,6 +11,7 @@
 #include "cmd_store.h"
 
 cli_cmd_fn cmd_fleet; /* cmd_fleet.c */
+cli_cmd_fn cmd_keys;  /* cmd_keys.c */
 
 struct command {
     const char *name;
@@ -36,6 +37,7 @@ static const struct command commands[] = {
     {"check", cmd_check, "verify the whole store (--rebuild: repair it)"},
     {"sign", cmd_sign, "issue a token"},
     {"fleet", cmd_fleet, "the fleet's database: schema, init, prune, status"},
+    {"keys", cmd_keys, "fetch an identity provider's keys (JWKS) into a file"},
 };
 
 static void

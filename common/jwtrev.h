@@ -108,7 +108,8 @@ typedef enum jwtrev_alg {
     JWTREV_ALG_ES256,
     JWTREV_ALG_ES384,
     JWTREV_ALG_ES512,
-    JWTREV_ALG_EDDSA,
+    JWTREV_ALG_EDDSA,  /* Ed25519 or Ed448, by the key (RFC 8037) */
+    JWTREV_ALG_ES256K, /* secp256k1 (RFC 8812) */
     JWTREV_ALG_COUNT
 } jwtrev_alg;
 

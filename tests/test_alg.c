@@ -11,13 +11,13 @@
 
 static const char *const names[JWTREV_ALG_COUNT] = {
     "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256",
-    "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA",
+    "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "ES256K",
 };
 
 /* Names that must never resolve: case variants, none, near misses. */
 static const char *const refused[] = {
     "none",   "None",     "NONE",    "nOnE",    "hs256",  "Hs256",
-    "rs256",  "EDDSA",    "eddsa",   "Ed25519", "ES521",  "ES256K",
+    "rs256",  "EDDSA",    "eddsa",   "Ed25519", "ES521",  "es256k",
     "RS1",    "HS",       "",        "HS256 ",  " HS256", "HS2560",
     "PS2 56", "RSA-OAEP", "A256GCM", "dir",
 };
@@ -63,8 +63,9 @@ static const struct {
     {"RS256, ES256 EdDSA", 0, S(RS256) | S(ES256) | S(EDDSA)},
     {"  HS512  ,,HS512 ", 0, S(HS512)},
     {"HS256,HS384,HS512,RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,"
-     "ES512,EdDSA",
+     "ES512,EdDSA,ES256K",
      0, JWTREV_ALGSET_ALL},
+    {"ES256K EdDSA", 0, S(ES256K) | S(EDDSA)},
     {"", -JWTREV_ERR_CONFIG_ERROR, 0},
     {" , ", -JWTREV_ERR_CONFIG_ERROR, 0},
     {"none", -JWTREV_ERR_CONFIG_ERROR, 0},
@@ -118,6 +119,11 @@ static const struct {
     {JWTREVP_KT_P384, JWTREV_ALGSET_ALL, JWTREV_ALG_ES384},
     {JWTREVP_KT_P521, JWTREV_ALGSET_ALL, JWTREV_ALG_ES512},
     {JWTREVP_KT_ED25519, JWTREV_ALGSET_ALL, JWTREV_ALG_EDDSA},
+    {JWTREVP_KT_ED448, JWTREV_ALGSET_ALL, JWTREV_ALG_EDDSA},
+    {JWTREVP_KT_ED448, S(EDDSA), JWTREV_ALG_EDDSA},
+    {JWTREVP_KT_SECP256K1, JWTREV_ALGSET_ALL, JWTREV_ALG_ES256K},
+    {JWTREVP_KT_SECP256K1, S(ES256), JWTREV_ALG_ES256K},
+    {JWTREVP_KT_P256, S(ES256K), JWTREV_ALG_ES256},
     {JWTREVP_KT_SECRET, JWTREV_ALGSET_ALL, JWTREV_ALG_HS256},
     {JWTREVP_KT_SECRET, S(HS512), JWTREV_ALG_HS512},
     {JWTREVP_KT_SECRET, S(HS512) | S(RS256), JWTREV_ALG_HS512},
@@ -143,6 +149,14 @@ test_binding(void)
                 ok(!jwtrevp_alg_fits((jwtrev_alg)a, (jwtrevp_keytype)t),
                    "%s does not fit a %s key", names[a],
                    jwtrevp_keytype_name((jwtrevp_keytype)t));
+    /* EdDSA is both curves' (RFC 8037); secp256k1 is ES256K's alone */
+    ok(jwtrevp_alg_fits(JWTREV_ALG_EDDSA, JWTREVP_KT_ED448) &&
+           jwtrevp_alg_fits(JWTREV_ALG_EDDSA, JWTREVP_KT_ED25519),
+       "EdDSA fits Ed25519 and Ed448 keys");
+    ok(!jwtrevp_alg_fits(JWTREV_ALG_ES256, JWTREVP_KT_SECP256K1) &&
+           !jwtrevp_alg_fits(JWTREV_ALG_ES256K, JWTREVP_KT_P256) &&
+           jwtrevp_alg_fits(JWTREV_ALG_ES256K, JWTREVP_KT_SECP256K1),
+       "ES256K fits secp256k1 keys only, ES256 none of them");
 }
 
 int

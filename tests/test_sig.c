@@ -259,6 +259,32 @@ m_ed_s_plus_l(struct sample *s)
     BN_free(v);
 }
 
+/* An Ed448 signature cut to an Ed25519 length. */
+static void
+m_ed448_to_64(struct sample *s)
+{
+    s->sig_len = 64;
+}
+
+/* Ed448: S -> S + L, which still fits the 57 bytes of S (RFC 8032 5.2). */
+static void
+m_ed448_s_plus_l(struct sample *s)
+{
+    BIGNUM *l = BN_new(), *c = NULL, *v;
+
+    /* L = 2^446 - c */
+    BN_dec2bn(&c, "13818066809895115352007386748515426880336692474882178609894"
+                  "547503885");
+    BN_set_bit(l, 446);
+    BN_sub(l, l, c);
+    v = BN_lebin2bn(s->sig + 57, 57, NULL);
+    BN_add(v, v, l);
+    BN_bn2lebinpad(v, s->sig + 57, 57);
+    BN_free(l);
+    BN_free(c);
+    BN_free(v);
+}
+
 /* ---- RSA-PSS signatures made directly with OpenSSL --------------------- */
 
 static void
@@ -389,9 +415,27 @@ static const struct scase {
     {"EdDSA 65 bytes (22)", JWTREV_ALG_EDDSA, 7, m_append_zero, BAD},
     {"EdDSA last bit of S flipped", JWTREV_ALG_EDDSA, 7, m_flip_last_bit, BAD},
     {"EdDSA message changed", JWTREV_ALG_EDDSA, 7, m_flip_msg, BAD},
+    {"EdDSA Ed448 valid", JWTREV_ALG_EDDSA, 8, m_none, VALID},
+    {"EdDSA Ed448 S + L, i.e. S >= L (22)", JWTREV_ALG_EDDSA, 8,
+     m_ed448_s_plus_l, BAD},
+    {"EdDSA Ed448 113 bytes (22)", JWTREV_ALG_EDDSA, 8, m_drop_last, BAD},
+    {"EdDSA Ed448 115 bytes (22)", JWTREV_ALG_EDDSA, 8, m_append_zero, BAD},
+    {"EdDSA Ed448 64 bytes (22)", JWTREV_ALG_EDDSA, 8, m_ed448_to_64, BAD},
+    {"EdDSA Ed448 last bit flipped", JWTREV_ALG_EDDSA, 8, m_flip_last_bit, BAD},
+    {"EdDSA Ed448 message changed", JWTREV_ALG_EDDSA, 8, m_flip_msg, BAD},
+    {"ES256K valid", JWTREV_ALG_ES256K, 9, m_none, VALID},
+    {"ES256K high-S accepted (21, RFC 8812)", JWTREV_ALG_ES256K, 9, m_high_s,
+     VALID},
+    {"ES256K DER-encoded (21)", JWTREV_ALG_ES256K, 9, m_der, BAD},
+    {"ES256K r = 0 (21)", JWTREV_ALG_ES256K, 9, m_r_zero, BAD},
+    {"ES256K s = n (21)", JWTREV_ALG_ES256K, 9, m_s_n, BAD},
+    {"ES256K s + n (21)", JWTREV_ALG_ES256K, 9, m_s_plus_n, BAD},
+    {"ES256K 63 bytes (21)", JWTREV_ALG_ES256K, 9, m_drop_last, BAD},
+    {"ES256K last bit flipped", JWTREV_ALG_ES256K, 9, m_flip_last_bit, BAD},
+    {"ES256K message changed", JWTREV_ALG_ES256K, 9, m_flip_msg, BAD},
 };
 
-static struct sample samples[8];
+static struct sample samples[10];
 
 static void
 make_samples(void)
@@ -400,7 +444,7 @@ make_samples(void)
         const char *priv, *pub;
         int secret;
         jwtrev_alg alg;
-    } src[8] = {
+    } src[10] = {
         {"hs256.bin", "hs256.bin", 1, JWTREV_ALG_HS256},
         {"hs512.bin", "hs512.bin", 1, JWTREV_ALG_HS512},
         {"rsa2048.pem", "rsa2048.pub.pem", 0, JWTREV_ALG_RS256},
@@ -409,10 +453,12 @@ make_samples(void)
         {"ec384.pem", "ec384.pub.pem", 0, JWTREV_ALG_ES384},
         {"ec521.pem", "ec521.pub.pem", 0, JWTREV_ALG_ES512},
         {"ed25519.pem", "ed25519.pub.pem", 0, JWTREV_ALG_EDDSA},
+        {"ed448.pem", "ed448.pub.pem", 0, JWTREV_ALG_EDDSA},
+        {"k256.pem", "k256.pub.pem", 0, JWTREV_ALG_ES256K},
     };
     size_t i;
 
-    for (i = 0; i < 8; i++)
+    for (i = 0; i < 10; i++)
         make_sample(&samples[i], src[i].priv, src[i].secret, src[i].alg,
                     ring_key(src[i].pub, src[i].secret, src[i].alg));
 }
@@ -425,11 +471,12 @@ test_orders(void)
         jwtrev_alg alg;
     } curves[] = {{NID_X9_62_prime256v1, JWTREV_ALG_ES256},
                   {NID_secp384r1, JWTREV_ALG_ES384},
-                  {NID_secp521r1, JWTREV_ALG_ES512}};
+                  {NID_secp521r1, JWTREV_ALG_ES512},
+                  {NID_secp256k1, JWTREV_ALG_ES256K}};
     unsigned char buf[66];
     size_t i, len;
 
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < 4; i++) {
         EC_GROUP *g = EC_GROUP_new_by_curve_name(curves[i].nid);
         len = jwtrevp_alg_info(curves[i].alg)->sig_len / 2;
         ok(g != NULL &&

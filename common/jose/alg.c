@@ -39,7 +39,9 @@ static const jwtrevp_alginfo algs[JWTREV_ALG_COUNT] = {
     [JWTREV_ALG_ES512] = {"ES512", JWTREVP_FAM_ECDSA, JWTREVP_KT_P521, "SHA512",
                           64, 132},
     [JWTREV_ALG_EDDSA] = {"EdDSA", JWTREVP_FAM_EDDSA, JWTREVP_KT_ED25519, NULL,
-                          0, 64},
+                          0, 0},
+    [JWTREV_ALG_ES256K] = {"ES256K", JWTREVP_FAM_ECDSA, JWTREVP_KT_SECP256K1,
+                           "SHA256", 32, 64},
 };
 
 /* The algorithm a key of each type gets when nothing narrows it down. */
@@ -50,12 +52,19 @@ static const jwtrev_alg type_default[JWTREVP_KT_COUNT] = {
     [JWTREVP_KT_P384] = JWTREV_ALG_ES384,
     [JWTREVP_KT_P521] = JWTREV_ALG_ES512,
     [JWTREVP_KT_ED25519] = JWTREV_ALG_EDDSA,
+    [JWTREVP_KT_ED448] = JWTREV_ALG_EDDSA,
+    [JWTREVP_KT_SECP256K1] = JWTREV_ALG_ES256K,
 };
 
 static const char *const type_names[JWTREVP_KT_COUNT] = {
-    [JWTREVP_KT_SECRET] = "HMAC secret", [JWTREVP_KT_RSA] = "RSA",
-    [JWTREVP_KT_P256] = "EC P-256",      [JWTREVP_KT_P384] = "EC P-384",
-    [JWTREVP_KT_P521] = "EC P-521",      [JWTREVP_KT_ED25519] = "Ed25519",
+    [JWTREVP_KT_SECRET] = "HMAC secret",
+    [JWTREVP_KT_RSA] = "RSA",
+    [JWTREVP_KT_P256] = "EC P-256",
+    [JWTREVP_KT_P384] = "EC P-384",
+    [JWTREVP_KT_P521] = "EC P-521",
+    [JWTREVP_KT_ED25519] = "Ed25519",
+    [JWTREVP_KT_ED448] = "Ed448",
+    [JWTREVP_KT_SECP256K1] = "EC secp256k1",
 };
 
 const jwtrevp_alginfo *
@@ -131,10 +140,12 @@ jwtrevp_keytype_name(jwtrevp_keytype t)
     return type_names[t];
 }
 
+/* EdDSA is one JOSE name for both curves (RFC 8037 3.1): the key decides. */
 int
 jwtrevp_alg_fits(jwtrev_alg alg, jwtrevp_keytype t)
 {
-    return algs[alg].keytype == t;
+    return algs[alg].keytype == t ||
+           (alg == JWTREV_ALG_EDDSA && t == JWTREVP_KT_ED448);
 }
 
 jwtrev_alg
@@ -149,7 +160,8 @@ jwtrevp_alg_bind(jwtrevp_keytype t, jwtrev_algset allowed)
     int i, found = -1, n = 0;
 
     for (i = 0; i < JWTREV_ALG_COUNT; i++) {
-        if (algs[i].keytype == t && JWTREV_ALGSET_HAS(allowed, i)) {
+        if (jwtrevp_alg_fits((jwtrev_alg)i, t) &&
+            JWTREV_ALGSET_HAS(allowed, i)) {
             found = i;
             n++;
         }

@@ -224,6 +224,7 @@ static const struct {
     {"P-256", "prime256v1", 32},
     {"P-384", "secp384r1", 48},
     {"P-521", "secp521r1", 66},
+    {"secp256k1", "secp256k1", 32}, /* RFC 8812 3.1 */
 };
 
 /* The uncompressed point 04 || x || y of a JWK on curve c. */
@@ -277,7 +278,7 @@ ec_key(const json_t *jwk, jwk_purpose want, const jwtrevp_loadctx *lc,
     if (c < 0)
         return jwtrevp_refuse(lc,
                               "EC JWK curve %.20s is not supported "
-                              "(P-256, P-384, P-521)",
+                              "(P-256, P-384, P-521, secp256k1)",
                               crv ? crv : "(missing)");
     if ((rc = ec_point(jwk, c, lc, pt)) != 0)
         return rc;
@@ -310,40 +311,55 @@ done:
 
 /* ---- OKP (RFC 8037) ------------------------------------------------------ */
 
+/* The OKP curves for signatures, their OpenSSL names and key lengths. */
+static const struct {
+    const char *crv, *type;
+    size_t len; /* bytes of x and d */
+} okp_curves[] = {
+    {"Ed25519", "ED25519", 32},
+    {"Ed448", "ED448", 57},
+};
+
 static int
 okp_key(const json_t *jwk, jwk_purpose want, const jwtrevp_loadctx *lc,
         EVP_PKEY **out)
 {
     const char *crv = json_string_value(json_object_get(jwk, "crv"));
-    unsigned char *x = NULL, *d = NULL, pub[32];
-    size_t xlen = 0, dlen = 0, publen = sizeof(pub);
+    unsigned char *x = NULL, *d = NULL, pub[57];
+    size_t xlen = 0, dlen = 0, publen = sizeof(pub), c, n;
     EVP_PKEY *pk = NULL;
     int rc;
 
-    if (crv == NULL || strcmp(crv, "Ed25519") != 0)
+    for (c = 0; crv != NULL && c < 2; c++)
+        if (strcmp(crv, okp_curves[c].crv) == 0)
+            break;
+    if (crv == NULL || c == 2)
         return jwtrevp_refuse(lc,
                               "OKP curve %.20s is not supported (EdDSA "
-                              "means Ed25519 here; X25519 is for key "
-                              "agreement)",
+                              "means Ed25519 or Ed448; X25519 and X448 are "
+                              "for key agreement)",
                               crv ? crv : "(missing)");
+    n = okp_curves[c].len;
     rc = b64_required(jwk, "x", lc, &x, &xlen);
     if (rc == 0 && want == FOR_SIGN)
         rc = b64_required(jwk, "d", lc, &d, &dlen);
     if (rc != 0)
         goto done;
-    if (xlen != 32 || (d != NULL && dlen != 32)) {
-        rc = jwtrevp_refuse(lc, "Ed25519 x or d is not 32 bytes");
+    if (xlen != n || (d != NULL && dlen != n)) {
+        rc = jwtrevp_refuse(lc, "%s x or d is not %zu bytes", crv, n);
         goto done;
     }
-    pk = d ? EVP_PKEY_new_raw_private_key_ex(NULL, "ED25519", NULL, d, dlen)
-           : EVP_PKEY_new_raw_public_key_ex(NULL, "ED25519", NULL, x, xlen);
+    pk = d ? EVP_PKEY_new_raw_private_key_ex(NULL, okp_curves[c].type, NULL, d,
+                                             dlen)
+           : EVP_PKEY_new_raw_public_key_ex(NULL, okp_curves[c].type, NULL, x,
+                                            xlen);
     if (pk == NULL) {
         rc = jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
         goto done;
     }
     if (d != NULL && (!EVP_PKEY_get_raw_public_key(pk, pub, &publen) ||
-                      CRYPTO_memcmp(pub, x, 32) != 0)) {
-        rc = jwtrevp_refuse(lc, "Ed25519 x does not belong to d");
+                      publen != n || CRYPTO_memcmp(pub, x, n) != 0)) {
+        rc = jwtrevp_refuse(lc, "%s x does not belong to d", crv);
         goto done;
     }
     *out = pk;

@@ -2,8 +2,8 @@
  * keycheck.c - what an asymmetric key must be before it is used, for
  * verification and for signing alike (SECURITY 15): RSA of 2048 to 8192
  * bits with an odd public exponent >= 65537, an odd modulus without small
- * factors and no ROCA fingerprint, EC keys on P-256, P-384 or P-521 with a
- * valid point, Ed25519.
+ * factors and no ROCA fingerprint, EC keys on P-256, P-384, P-521 or
+ * secp256k1 with a valid point, Ed25519, Ed448.
  */
 #include "config.h"
 
@@ -123,6 +123,7 @@ ec_check(EVP_PKEY *pk, const jwtrevp_loadctx *lc, jwtrevp_keytype *out)
         {"prime256v1", "P-256", JWTREVP_KT_P256},
         {"secp384r1", "P-384", JWTREVP_KT_P384},
         {"secp521r1", "P-521", JWTREVP_KT_P521},
+        {"secp256k1", "secp256k1", JWTREVP_KT_SECP256K1},
     };
     char group[64];
     size_t i;
@@ -138,8 +139,8 @@ ec_check(EVP_PKEY *pk, const jwtrevp_loadctx *lc, jwtrevp_keytype *out)
         }
     }
     return jwtrevp_refuse(lc,
-                          "unsupported EC curve %.40s (P-256, P-384 and "
-                          "P-521 only)",
+                          "unsupported EC curve %.40s (P-256, P-384, "
+                          "P-521 and secp256k1 only)",
                           group);
 }
 
@@ -149,7 +150,6 @@ static const struct {
 } refused_types[] = {
     {"X25519", "an X25519 key is for key agreement, not EdDSA signatures"},
     {"X448", "an X448 key is for key agreement, not EdDSA signatures"},
-    {"ED448", "Ed448 keys are not supported (EdDSA means Ed25519 here)"},
     {"RSA-PSS", "RSASSA-PSS restricted keys are not supported; give the "
                 "key as a plain RSA key"},
 };
@@ -171,17 +171,19 @@ jwtrevp_pkey_type(EVP_PKEY *pk, const jwtrevp_loadctx *lc, jwtrevp_keytype *out)
         rc = ec_check(pk, lc, &t);
     else if (EVP_PKEY_is_a(pk, "ED25519"))
         rc = 0, t = JWTREVP_KT_ED25519;
+    else if (EVP_PKEY_is_a(pk, "ED448"))
+        rc = 0, t = JWTREVP_KT_ED448;
     else
         rc = jwtrevp_refuse(lc, "unsupported key type %.20s",
                             EVP_PKEY_get0_type_name(pk));
     if (rc != 0)
         return rc;
     /*
-     * EC and Ed25519: the point is valid and on the curve.  The quick check
-     * suffices: P-256, P-384 and P-521 have cofactor 1, so a point on the
-     * curve is in the group.  RSA is judged by rsa_check alone: OpenSSL's
-     * check would add Miller-Rabin rounds on n, 3 to 7 ms per key, which
-     * the PAM module pays on every login since it loads keys per call,
+     * EC and EdDSA: the point is valid and on the curve.  The quick check
+     * suffices: P-256, P-384, P-521 and secp256k1 have cofactor 1, so a
+     * point on the curve is in the group.  RSA is judged by rsa_check alone:
+     * OpenSSL's check would add Miller-Rabin rounds on n, 3 to 7 ms per key,
+     * which the PAM module pays on every login since it loads keys per call,
      * and which guards only against a broken key file.
      */
     if (t != JWTREVP_KT_RSA) {

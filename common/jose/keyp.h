@@ -18,6 +18,8 @@ typedef enum jwtrevp_keytype {
     JWTREVP_KT_P384,
     JWTREVP_KT_P521,
     JWTREVP_KT_ED25519,
+    JWTREVP_KT_ED448,
+    JWTREVP_KT_SECP256K1,
     JWTREVP_KT_COUNT
 } jwtrevp_keytype;
 
@@ -27,16 +29,17 @@ typedef enum jwtrevp_family {
     JWTREVP_FAM_RSA,   /* RSASSA-PKCS1-v1_5 */
     JWTREVP_FAM_PSS,   /* RSASSA-PSS, MGF1 and salt length = the hash's */
     JWTREVP_FAM_ECDSA, /* raw r||s */
-    JWTREVP_FAM_EDDSA  /* Ed25519 */
+    JWTREVP_FAM_EDDSA  /* Ed25519, Ed448 */
 } jwtrevp_family;
 
 typedef struct jwtrevp_alginfo {
     const char *name; /* JOSE name */
     jwtrevp_family family;
-    jwtrevp_keytype keytype; /* the only key type the algorithm accepts */
+    jwtrevp_keytype keytype; /* the key type the algorithm accepts (EdDSA:
+                                also JWTREVP_KT_ED448) */
     const char *md;          /* hash name for EVP_MD_fetch; NULL: EdDSA */
     size_t md_len;           /* hash output length; also the HMAC minimum */
-    size_t sig_len;          /* fixed signature length; 0: the modulus' */
+    size_t sig_len; /* fixed signature length; 0: the key's (RSA, EdDSA) */
 } jwtrevp_alginfo;
 
 const jwtrevp_alginfo *jwtrevp_alg_info(jwtrev_alg alg);
@@ -124,7 +127,8 @@ int jwtrevp_secret_check(const unsigned char *s, size_t len,
 /*
  * The type of pk after the loader's rules (SECURITY 15): RSA 2048-8192
  * bits with an odd e >= 65537 and no ROCA fingerprint, EC on P-256/384/521
- * with a valid point, Ed25519; anything else is refused naming the reason.
+ * or secp256k1 with a valid point, Ed25519, Ed448; anything else is refused
+ * naming the reason.
  */
 int jwtrevp_pkey_type(EVP_PKEY *pk, const jwtrevp_loadctx *lc,
                       jwtrevp_keytype *out);

@@ -41,11 +41,28 @@ static const unsigned char order_p521[66] = {
     0x9c, 0x47, 0xae, 0xbb, 0x6f, 0xb7, 0x1e, 0x91, 0x38, 0x64, 0x09,
 };
 
+/* secp256k1 (SEC 2 v2, 2.4.1). */
+static const unsigned char order_k256[32] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48,
+    0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41,
+};
+
 /* L = 2^252 + 27742317777372353535851937790883648493, little-endian. */
 static const unsigned char ed25519_l[32] = {
     0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7,
     0xa2, 0xde, 0xf9, 0xde, 0x14, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10,
+};
+
+/* Ed448's L = 2^446 - 1381806680989511535200738674851542688033669247488217
+ *8609894547503885 (RFC 8032 5.2), little-endian in 57 bytes. */
+static const unsigned char ed448_l[57] = {
+    0xf3, 0x44, 0x58, 0xab, 0x92, 0xc2, 0x78, 0x23, 0x55, 0x8f, 0xc5, 0x8d,
+    0x72, 0xc2, 0x6c, 0x21, 0x90, 0x36, 0xd6, 0xae, 0x49, 0xdb, 0x4e, 0xc4,
+    0xe9, 0x23, 0xca, 0x7c, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x3f, 0x00,
 };
 
 const unsigned char *
@@ -58,6 +75,8 @@ jwtrevp_ec_order(jwtrev_alg alg)
         return order_p384;
     case JWTREV_ALG_ES512:
         return order_p521;
+    case JWTREV_ALG_ES256K:
+        return order_k256;
     default:
         return NULL;
     }
@@ -140,15 +159,20 @@ ecdsa_to_der(const unsigned char *sig, size_t half, unsigned char *der)
     return hdr + len;
 }
 
-/* S < L (RFC 8032 5.1.7), so that no second encoding of S verifies. */
+/*
+ * S < L (RFC 8032 5.1.7 and 5.2.7), so that no second encoding of S
+ * verifies.  An EdDSA signature is R || S, each half of sig_len bytes,
+ * little-endian: 64 bytes for Ed25519, 114 for Ed448.
+ */
 static int
-ed25519_s_ok(const unsigned char *sig)
+eddsa_s_ok(const unsigned char *sig, size_t sig_len)
 {
-    int i;
+    size_t half = sig_len / 2, i;
+    const unsigned char *l = half == 32 ? ed25519_l : ed448_l;
 
-    for (i = 31; i >= 0; i--)
-        if (sig[32 + i] != ed25519_l[i])
-            return sig[32 + i] < ed25519_l[i];
+    for (i = half; i-- > 0;)
+        if (sig[half + i] != l[i])
+            return sig[half + i] < l[i];
     return 0;
 }
 
@@ -248,7 +272,7 @@ verify(const jwtrevp_key *k, const unsigned char *msg, size_t msg_len,
             return -JWTREV_ERR_BAD_SIGNATURE;
         return verify_pkey(k, msg, msg_len, der, ecdsa_to_der(sig, half, der));
     case JWTREVP_FAM_EDDSA:
-        if (!ed25519_s_ok(sig))
+        if (!eddsa_s_ok(sig, sig_len))
             return -JWTREV_ERR_BAD_SIGNATURE;
         return verify_pkey(k, msg, msg_len, sig, sig_len);
     default:

@@ -202,18 +202,36 @@ jwtrev_signkey_free(jwtrev_signkey *k)
     OPENSSL_free(k);
 }
 
+/*
+ * s > n/2 becomes n - s, which verifies as well: RFC 8812 does not ask for
+ * it, but verifiers built on libsecp256k1 accept only the low form.
+ */
+static int
+low_s(BIGNUM *s, jwtrev_alg alg, size_t half)
+{
+    BIGNUM *n = BN_bin2bn(jwtrevp_ec_order(alg), (int)half, NULL);
+    BIGNUM *h = BN_new();
+    int ok = n != NULL && h != NULL && BN_rshift1(h, n) &&
+             (BN_cmp(s, h) <= 0 || BN_sub(s, n, s));
+
+    BN_free(n);
+    BN_free(h);
+    return ok;
+}
+
 /* JOSE wants r||s, each left-padded to the field length; OpenSSL gives DER. */
 static int
-ecdsa_from_der(const unsigned char *der, size_t der_len, size_t half,
-               unsigned char *sig)
+ecdsa_from_der(const unsigned char *der, size_t der_len, jwtrev_alg alg,
+               size_t half, unsigned char *sig)
 {
     const unsigned char *p = der;
     ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)der_len);
-    int ok =
-        es != NULL &&
-        BN_bn2binpad(ECDSA_SIG_get0_r(es), sig, (int)half) == (int)half &&
-        BN_bn2binpad(ECDSA_SIG_get0_s(es), sig + half, (int)half) == (int)half;
+    BIGNUM *s = es != NULL ? BN_dup(ECDSA_SIG_get0_s(es)) : NULL;
+    int ok = s != NULL && (alg != JWTREV_ALG_ES256K || low_s(s, alg, half)) &&
+             BN_bn2binpad(ECDSA_SIG_get0_r(es), sig, (int)half) == (int)half &&
+             BN_bn2binpad(s, sig + half, (int)half) == (int)half;
 
+    BN_free(s);
     ECDSA_SIG_free(es);
     return ok ? 0 : -1;
 }
@@ -250,7 +268,7 @@ sign_bytes(const jwtrev_signkey *k, const unsigned char *msg, size_t len,
         return -1;
     if (ai->family == JWTREVP_FAM_ECDSA) {
         *sig_len = ai->sig_len;
-        return ecdsa_from_der(der, out_len, ai->sig_len / 2, sig);
+        return ecdsa_from_der(der, out_len, k->alg, ai->sig_len / 2, sig);
     }
     *sig_len = out_len;
     return 0;

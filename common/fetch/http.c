@@ -141,8 +141,15 @@ setup(CURL *c, const char *url, int plain, const jwtrev_fetch_opts *o,
     bad |= curl_easy_setopt(c, CURLOPT_URL, url);
     bad |= curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     bad |= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85: the _STR forms */
     bad |= curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, plain ? "http" : "https");
     bad |= curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+#else
+    bad |=
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS,
+                         plain ? (long)CURLPROTO_HTTP : (long)CURLPROTO_HTTPS);
+    bad |= curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long)CURLPROTO_HTTPS);
+#endif
     bad |= curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
     bad |=
         curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)JWTREV_FETCH_MAX_REDIRS);

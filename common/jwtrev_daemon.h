@@ -68,6 +68,24 @@ int jwtrev_daemon_request(const char *socket, json_t *req, long timeout_ms,
 int jwtrev_daemon_snapshot(const char *dir, const unsigned char *id, int *fd,
                            jwtrev_error *err);
 
+/*
+ * Send req (borrowed) and go: no reply read, never a wait (a daemon that
+ * does not take it at once does not get it).  For hints such as
+ * refresh-keys from a request path.  0 sent, -1 not.
+ */
+int jwtrev_daemon_notify(const char *socket, json_t *req);
+
+/*
+ * A token's kid is in none of the keys read from files: ask the daemon
+ * that owns dir's store (dir may be NULL), else the one on
+ * JWTREV_DAEMON_SOCKET, to fetch the sets it writes to those files now
+ * (jwtrevd.conf jwks=, issuer=; it limits itself to one fetch a minute
+ * per set).  Never waits.  0 asked (the socket in used, when not NULL),
+ * -1 no daemon took it.
+ */
+int jwtrev_daemon_ask_keys(const char *dir, const char *const *files, size_t n,
+                           char *used, size_t used_len);
+
 /* ---- the writes a module makes, through the daemon or directly ----------- */
 
 /*

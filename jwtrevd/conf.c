@@ -21,6 +21,7 @@ jd_conf_init(jd_conf *c)
     c->purge_interval = JD_DEFAULT_PURGE_INTERVAL;
     c->fold_at = JD_DEFAULT_FOLD_AT;
     c->fold_retry = JD_DEFAULT_FOLD_RETRY;
+    c->jwks_refresh = JD_DEFAULT_JWKS_REFRESH;
 }
 
 static void
@@ -39,6 +40,12 @@ jd_conf_free(jd_conf *c)
     free(c->fleet);
     free(c->host_id);
     free(c->state_dir);
+    free(c->jwks_ca);
+    for (size_t i = 0; i < c->n_keys; i++) {
+        free(c->keys[i].url);
+        free(c->keys[i].file);
+    }
+    free(c->keys);
     principals_free(&c->writers);
     principals_free(&c->admins);
     memset(c, 0, sizeof(*c));
@@ -117,6 +124,47 @@ set_number(long *dst, const char *name, const char *value, long min,
     return 0;
 }
 
+/* jwks=URL FILE, issuer=URL FILE: FILE absolute, once per file. */
+static int
+add_keysrc(jd_conf *c, const char *name, const char *value, jwtrev_error *err)
+{
+    const char *sp = value != NULL ? strpbrk(value, " \t") : NULL;
+    const char *file = sp;
+    jd_keysrc *nk, *k;
+    size_t i;
+
+    while (file != NULL && (*file == ' ' || *file == '\t'))
+        file++;
+    if (sp == NULL || *file != '/' || strpbrk(file, " \t") != NULL)
+        return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                           "%s= wants a URL and the absolute path of the "
+                           "file to write",
+                           name);
+    for (i = 0; i < c->n_keys; i++) {
+        if (strcmp(c->keys[i].file, file) == 0)
+            return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
+                               "%s=: %s is written by an earlier jwks= or "
+                               "issuer= already",
+                               name, file);
+    }
+    nk = realloc(c->keys, (c->n_keys + 1) * sizeof(*nk));
+    if (nk == NULL)
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+    c->keys = nk;
+    k = &c->keys[c->n_keys];
+    memset(k, 0, sizeof(*k));
+    k->url = strndup(value, (size_t)(sp - value));
+    k->file = strdup(file);
+    k->issuer = name[0] == 'i';
+    if (k->url == NULL || k->file == NULL) {
+        free(k->url);
+        free(k->file);
+        return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
+    }
+    c->n_keys++;
+    return 0;
+}
+
 static int
 option(void *arg, const char *name, const char *value, jwtrev_error *err)
 {
@@ -139,6 +187,12 @@ option(void *arg, const char *name, const char *value, jwtrev_error *err)
         return set_principals(name[0] == 'w' ? &c->writers : &c->admins, name,
                               value, err);
     }
+    if (strcmp(name, "jwks") == 0 || strcmp(name, "issuer") == 0)
+        return add_keysrc(c, name, value, err);
+    if (strcmp(name, "jwks_ca") == 0)
+        return set_string(&c->jwks_ca, name, value, 1, err);
+    if (strcmp(name, "jwks_refresh") == 0)
+        return set_number(&c->jwks_refresh, name, value, 1, err);
     if (strcmp(name, "purge_interval") == 0)
         return set_number(&c->purge_interval, name, value, 0, err);
     if (strcmp(name, "fold_at") == 0)

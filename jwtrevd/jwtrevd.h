@@ -21,6 +21,9 @@
 #define JD_DEFAULT_FOLD_AT 2048
 /* A failed fold is tried again after this long (fold_retry=). */
 #define JD_DEFAULT_FOLD_RETRY 30
+/* Key sets are fetched this often (jwks_refresh=); a Cache-Control
+ * max-age between a minute and a day takes its place. */
+#define JD_DEFAULT_JWKS_REFRESH 300
 
 /* users and @groups of writers= and admins=, resolved at start */
 typedef struct jd_principals {
@@ -29,6 +32,18 @@ typedef struct jd_principals {
     gid_t *gids;
     size_t n_gids;
 } jd_principals;
+
+/* jwks=URL FILE and issuer=URL FILE (docs/design.md 10) */
+typedef struct jd_keysrc {
+    char *url;
+    char *file;
+    int issuer;       /* URL is an issuer: OpenID discovery first */
+    int64_t next;     /* Unix time of the next fetch */
+    int64_t last_try; /* of the last fetch, done or failed */
+    int64_t last_ask; /* of the last refresh-keys that moved it forward */
+    int failing;
+    char last_error[256]; /* logged once while it lasts */
+} jd_keysrc;
 
 typedef struct jd_conf {
     char *db;
@@ -40,6 +55,10 @@ typedef struct jd_conf {
     char *fleet;         /* conninfo, or NULL: a single host */
     char *host_id;
     char *state_dir; /* fleet: outbox and position */
+    jd_keysrc *keys; /* key sets fetched from identity providers */
+    size_t n_keys;
+    long jwks_refresh; /* seconds between fetches (max-age may change it) */
+    char *jwks_ca;     /* CA file for them, or NULL: the system's */
 } jd_conf;
 
 void jd_conf_init(jd_conf *c);
@@ -91,6 +110,15 @@ void jd_maint_stop(struct jd *d);
 int jd_maint_fold(struct jd *d, int64_t purge_now, uint64_t *dropped,
                   jwtrev_error *err);
 
+/* ---- key sets from identity providers (keys.c) ----------------------------
+ */
+
+int jd_keys_start(struct jd *d, jwtrev_error *err);
+void jd_keys_stop(struct jd *d);
+/* refresh-keys: fetch the sets written to these files now, if the last
+ * fetch of each is a minute old. */
+void jd_keys_ask(struct jd *d, const char *const *files, size_t n);
+
 /* Make base.db's snapshot again if base.db changed since (maint.c). */
 void jd_snapshot_refresh(struct jd *d);
 
@@ -106,7 +134,11 @@ typedef struct jd {
     pthread_mutex_t snap_lock; /* the snapshot below */
     int snap_fd;               /* base.db's sealed snapshot, or -1 */
     unsigned char snap_id[JWTREV_STORE_SNAPSHOT_ID];
-    struct stat snap_st;      /* of base.db when it was made */
+    struct stat snap_st;   /* of base.db when it was made */
+    pthread_t keys_thread; /* keys.c, when key sets are configured */
+    int keys_started, keys_stop;
+    pthread_mutex_t keys_lock; /* the key sets' times */
+    pthread_cond_t keys_wake;
     jwtrev_store_batch *boot; /* a new host's live set being collected */
     int64_t started;
     uint64_t writes, refused, bad_requests;

@@ -210,7 +210,8 @@ main(int argc, char **argv)
         use_syslog = 1;
     }
     /* Threads only now: they would not survive daemon()'s fork. */
-    if (jd_maint_start(d, &err) != 0 || jd_fleet_start(d, &err) != 0) {
+    if (jd_maint_start(d, &err) != 0 || jd_fleet_start(d, &err) != 0 ||
+        jd_keys_start(d, &err) != 0) {
         jd_log(LOG_ERR, "%s", err.detail);
         jd_maint_stop(d);
         unlink(d->conf.socket);
@@ -219,6 +220,7 @@ main(int argc, char **argv)
     jd_log(LOG_NOTICE, "serving store %s on %s (purge every %ld s)", d->conf.db,
            d->conf.socket, d->conf.purge_interval);
     rc = jd_serve(d);
+    jd_keys_stop(d);
     jd_fleet_stop(d);
     jd_maint_stop(d);
     close(d->listen_fd);

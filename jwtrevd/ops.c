@@ -457,6 +457,29 @@ op_snapshot(jd *d, const jd_peer *p, json_t *req)
     return json_pack("{s:b, s:s, s:i}", "ok", 1, "id", want, "_fd", fd);
 }
 
+/*
+ * refresh-keys {"files": [...]}: a module saw a kid none of these files
+ * has.  Anyone may ask (it only brings a fetch forward, a minute apart
+ * per set at most).
+ */
+static json_t *
+op_refresh_keys(jd *d, json_t *req)
+{
+    json_t *files = json_object_get(req, "files"), *f;
+    const char *list[64];
+    size_t i, n = 0;
+
+    if (!json_is_array(files))
+        return reply_err(JWTREV_ERR_CONFIG_ERROR, "files must be an array");
+    json_array_foreach(files, i, f)
+    {
+        if (json_is_string(f) && n < sizeof(list) / sizeof(list[0]))
+            list[n++] = json_string_value(f);
+    }
+    jd_keys_ask(d, list, n);
+    return json_pack("{s:b}", "ok", 1);
+}
+
 /* NULL when p may make req; else the refusal. */
 json_t *
 jd_authorize(jd *d, const jd_peer *p, json_t *req)
@@ -468,7 +491,8 @@ jd_authorize(jd *d, const jd_peer *p, json_t *req)
         return reply_err(JWTREV_ERR_CONFIG_ERROR,
                          "a request is a JSON object with a string op");
     }
-    if (strcmp(op, "status") == 0 || strcmp(op, "snapshot") == 0)
+    if (strcmp(op, "status") == 0 || strcmp(op, "snapshot") == 0 ||
+        strcmp(op, "refresh-keys") == 0)
         return NULL;
     if (strcmp(op, "revoke-token") == 0 || strcmp(op, "revoke-subject") == 0) {
         if (p->role == JD_WRITER || p->role == JD_ADMIN)
@@ -503,6 +527,8 @@ jd_handle(jd *d, const jd_peer *p, json_t *req, void **batch)
         return op_status(d);
     if (strcmp(op, "snapshot") == 0)
         return op_snapshot(d, p, req);
+    if (strcmp(op, "refresh-keys") == 0)
+        return op_refresh_keys(d, req);
     if (strcmp(op, "load-add") == 0)
         return op_load_add(req, batch);
     if (strcmp(op, "load-commit") == 0)

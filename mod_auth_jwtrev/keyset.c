@@ -339,3 +339,10 @@ done:
     pthread_mutex_unlock(&keysets_lock);
     return rc;
 }
+
+const char *const *
+jr_keyset_files(const jr_keyset *ks, size_t *n)
+{
+    *n = ks->nfiles;
+    return ks->paths;
+}

@@ -230,6 +230,15 @@ void jr_keysets_reset(void);
 void jr_keyset_ring(jr_keyset *ks, server_rec *s, jwtrev_keyring **ring,
                     uint64_t *generation);
 
+/* The files of ks (keys, then secrets), n of them. */
+const char *const *jr_keyset_files(const jr_keyset *ks, size_t *n);
+
+/*
+ * A token's kid is in none of site's keys: ask jwtrevd, without waiting,
+ * to fetch the key sets now (at most once a minute per key set).
+ */
+void jr_keys_unknown_kid(request_rec *r, const jr_site *site);
+
 /*
  * The revocation check of a verified token in this process's reader of
  * the store, opened on first use (in the child, never before fork).

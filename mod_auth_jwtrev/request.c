@@ -261,6 +261,8 @@ jr_decide(request_rec *r, const jr_site *site, const char *tok, size_t len,
     if (rc == 0 && v == NULL)
         rc = verify_fresh(site, ring, gen, tok, len, now, &v, err);
     jwtrev_keyring_free(ring);
+    if (rc == -JWTREV_ERR_KEY_NOT_FOUND)
+        jr_keys_unknown_kid(r, site); /* a rotation the files lack yet */
     if (rc != 0)
         return rc;
     apr_pool_cleanup_register(r->pool, v, release_verified,

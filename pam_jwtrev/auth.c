@@ -16,6 +16,7 @@
 
 #include <security/pam_ext.h>
 
+#include "jwtrev_daemon.h"
 #include "pam_jwtrev.h"
 
 struct auth_call {
@@ -106,6 +107,12 @@ verify_token(struct auth_call *a)
         jwtrev_verify(a->pol, a->kr, a->token, len, now, 0, &a->tok, &a->d.err);
     if (rc < 0) {
         jwtrev_text_logid(a->token, len, &a->d.err);
+        /* A rotation the key files lack yet: jwtrevd may fetch it now
+         * (never waiting); this login is refused as it stands. */
+        if (rc == -JWTREV_ERR_KEY_NOT_FOUND && a->conf.keys.n > 0)
+            jwtrev_daemon_ask_keys(a->conf.db,
+                                   (const char *const *)a->conf.keys.v,
+                                   a->conf.keys.n, NULL, 0);
         return rc;
     }
     a->d.tok = &a->tok;

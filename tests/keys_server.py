@@ -4,6 +4,8 @@
 #   /slow/NAME  waits 5 s, then serves NAME
 #   /big        a 10 MB body that starts as JSON would
 #   *.html      served as text/html
+#   /nocache/NAME  NAME without Cache-Control (jwtrevd's jwks_refresh
+#               then applies: tests/jwtrevd_keys.sh)
 #   missing     404
 # usage: keys_server.py PORT DOCROOT CERT KEY
 import http.server
@@ -17,11 +19,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def answer(self, body, ctype="application/json"):
+    def answer(self, body, ctype="application/json", cache=True):
         self.send_response(200)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "public, max-age=600")
+        if cache:
+            self.send_header("Cache-Control", "public, max-age=600")
         self.end_headers()
         try:
             self.wfile.write(body)
@@ -30,6 +33,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = self.path
+        cache = not path.startswith("/nocache/")
+        if not cache:
+            path = path[8:]
         if path == "/big":
             return self.answer(b"{" + b" " * (10 * 1024 * 1024) + b"}")
         if path.startswith("/slow/"):
@@ -42,7 +48,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with open(name, "rb") as f:
             body = f.read()
         self.answer(body, "text/html" if name.endswith(".html")
-                    else "application/json")
+                    else "application/json", cache)
 
 
 PORT, DOCROOT = int(sys.argv[1]), os.path.abspath(sys.argv[2])

@@ -224,6 +224,67 @@ jwtrev_daemon_for_store(const char *dir, const char *override, char *socket,
     return jwtrev_store_daemon_get(dir, socket, len, err);
 }
 
+int
+jwtrev_daemon_notify(const char *socket_path, json_t *req)
+{
+    struct sockaddr_un sa;
+    char *line;
+    size_t len;
+    ssize_t n;
+    int fd, rc = -1;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    if (socket_path[0] != '/' || strlen(socket_path) >= sizeof(sa.sun_path))
+        return -1;
+    memcpy(sa.sun_path, socket_path, strlen(socket_path));
+    line = json_dumps(req, JSON_COMPACT);
+    if (line == NULL)
+        return -1;
+    len = strlen(line);
+    line[len] = '\n'; /* json_dumps left room for its NUL: we send that */
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    /* Never waits: a full backlog or a full buffer and it is dropped. */
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        n = send(fd, line, len + 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+        rc = n == (ssize_t)(len + 1) ? 0 : -1;
+    }
+    if (fd >= 0)
+        close(fd);
+    free(line);
+    return rc;
+}
+
+int
+jwtrev_daemon_ask_keys(const char *dir, const char *const *files, size_t n,
+                       char *used, size_t used_len)
+{
+    char sock[sizeof(((struct sockaddr_un *)0)->sun_path)];
+    jwtrev_error err;
+    struct stat st;
+    json_t *req, *list = json_array();
+    size_t i;
+    int rc;
+
+    /* The daemon that owns the store, else the default one. */
+    if (dir == NULL ||
+        jwtrev_daemon_for_store(dir, NULL, sock, sizeof(sock), &err) != 1) {
+        if (stat(JWTREV_DAEMON_SOCKET, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+            json_decref(list);
+            return -1;
+        }
+        memcpy(sock, JWTREV_DAEMON_SOCKET, sizeof(JWTREV_DAEMON_SOCKET));
+    }
+    for (i = 0; i < n; i++)
+        json_array_append_new(list, json_string(files[i]));
+    req = json_pack("{s:s, s:o}", "op", "refresh-keys", "files", list);
+    rc = req != NULL ? jwtrev_daemon_notify(sock, req) : -1;
+    json_decref(req);
+    if (rc == 0 && used != NULL && used_len > strlen(sock))
+        memcpy(used, sock, strlen(sock) + 1);
+    return rc;
+}
+
 /* ---- snapshots for long-lived readers ------------------------------------ */
 
 /* The daemon must be root or the store's owner: anyone else could serve a

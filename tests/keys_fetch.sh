@@ -107,6 +107,23 @@ ok $? "a .well-known URL is taken as discovery (exit 0)"
 cmp -s disc.json www/set2.json
 ok $? "a .well-known URL: FILE holds the set"
 
+# the library as jwtrevd calls it: max-age, whose fault, threads at once
+probe="$top_builddir/tests/fetch_probe"
+is "$("$probe" get "$base/set1.json" ca.pem)" "$(wc -c <www/set1.json) 600" \
+    "the body and Cache-Control max-age are returned"
+is "$("$probe" discover "$base" ca.pem)" "$base/set2.json" \
+    "discovery returns the jwks_uri"
+is "$("$probe" discover "$base/" ca.pem | cut -d: -f1)" why=3 \
+    "discovery: the issuer must match exactly (a trailing slash is another)"
+is "$("$probe" get "https://127.0.0.1:$down/" ca.pem | cut -d: -f1)" why=2 \
+    "a server down is the network's fault (JWTREV_FETCH_NETWORK)"
+is "$("$probe" get "$base/login.html" ca.pem | cut -d: -f1)" why=3 \
+    "HTML is the answer's fault (JWTREV_FETCH_ANSWER)"
+is "$("$probe" get "http://192.0.2.1/" ca.pem | cut -d: -f1)" why=1 \
+    "plain http off loopback is refused (JWTREV_FETCH_REFUSED)"
+is "$("$probe" threads "$base/set1.json" ca.pem 8)" "8 ok" \
+    "eight threads fetch at once"
+
 # every bad input: FILE byte for byte as it was, and the exit code
 cp keys.json before.json
 bad() { # WANT_EXIT WHAT GREP ARGS...

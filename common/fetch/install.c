@@ -64,10 +64,13 @@ jwks_kids(const char *data, size_t len, struct kids *out, size_t *keys,
     if (doc == NULL)
         return jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
                            "not JSON: line %d: %s", je.line, je.text);
-    if (!json_is_array(arr) ||
-        (k.v = calloc(json_array_size(arr) + 1, sizeof(*k.v))) == NULL) {
+    if (!json_is_array(arr)) {
         rc = jwtrev_fail(err, JWTREV_ERR_CONFIG_ERROR,
                          "not a JWKS (no \"keys\" array)");
+        goto done;
+    }
+    if ((k.v = calloc(json_array_size(arr) + 1, sizeof(*k.v))) == NULL) {
+        rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
         goto done;
     }
     for (i = 0; i < json_array_size(arr); i++) {
@@ -180,8 +183,10 @@ replace(const char *file, const char *data, size_t len, const struct stat *old,
         free(tmp);
         return rc;
     }
+    /* the old owner kept when we may (root); else the file becomes ours,
+       readable by its mode */
     if (old != NULL && fchown(fd, old->st_uid, old->st_gid) != 0)
-        (void)0; /* not root: the file becomes ours, readable by mode */
+        errno = 0;
     if (fchmod(fd, old != NULL ? old->st_mode & 07777 : 0644) != 0 ||
         write_all(fd, data, len) != 0 || fsync(fd) != 0) {
         rc = jwtrev_fail(err, JWTREV_ERR_INTERNAL, "%s: %s", tmp,

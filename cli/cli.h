@@ -73,6 +73,13 @@ void cli_fputs_printable(const char *s, FILE *f);
 /* "jwtrev: CMD: <err's detail, else rc's sentence>" on stderr. */
 void cli_report_error(const char *cmd, int rc, const jwtrev_error *err);
 
+/*
+ * jwtrev_keyring_load, then each warning of the ring (keys of a JWKS that
+ * were skipped) as "jwtrev: CMD: warning: ..." on stderr.
+ */
+int cli_keyring_load(const char *cmd, const jwtrev_conf *c,
+                     jwtrev_keyring **out, jwtrev_error *err);
+
 /* n bytes as unpadded base64url; the caller frees; NULL: out of memory. */
 char *cli_b64url(const unsigned char *p, size_t n);
 

@@ -138,7 +138,7 @@ verify_first(const jwtrev_conf *conf, const char *tok, size_t len)
 
     jwtrev_error_clear(&err);
     memset(&t, 0, sizeof(t));
-    rc = jwtrev_keyring_load(conf, &kr, &err);
+    rc = cli_keyring_load("revoke", conf, &kr, &err);
     if (rc == 0)
         rc = jwtrev_policy_new(conf, &pol, &err);
     if (rc == 0)

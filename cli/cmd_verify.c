@@ -216,7 +216,7 @@ judge_setup(const jwtrev_conf *c, int sigonly, struct judge *j,
 {
     int rc;
 
-    rc = jwtrev_keyring_load(c, &j->kr, err);
+    rc = cli_keyring_load("verify", c, &j->kr, err);
     if (rc != 0)
         return rc;
     rc = jwtrev_policy_new(c, &j->policy, err);

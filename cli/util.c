@@ -176,6 +176,22 @@ cli_report_error(const char *cmd, int rc, const jwtrev_error *err)
     fputc('\n', stderr);
 }
 
+int
+cli_keyring_load(const char *cmd, const jwtrev_conf *c, jwtrev_keyring **out,
+                 jwtrev_error *err)
+{
+    const char *w;
+    size_t i;
+    int rc = jwtrev_keyring_load(c, out, err);
+
+    for (i = 0; rc == 0 && (w = jwtrev_keyring_warning(*out, i)) != NULL; i++) {
+        fprintf(stderr, "jwtrev: %s: warning: ", cmd);
+        cli_fputs_printable(w, stderr);
+        fputc('\n', stderr);
+    }
+    return rc;
+}
+
 char *
 cli_b64url(const unsigned char *p, size_t n)
 {

@@ -277,6 +277,16 @@ int jwtrev_keyring_load(const jwtrev_conf *c, jwtrev_keyring **out,
 
 size_t jwtrev_keyring_count(const jwtrev_keyring *kr);
 
+/*
+ * The i-th warning of the loads into kr (0-based), or NULL past the last:
+ * a key of a JWKS that could not be used and was skipped (DESIGN 10),
+ * "FILE: key N (kid \"K\") skipped: reason".  A JWKS is refused only when
+ * none of its keys is usable; a file holding one key stays strict.  Hosts
+ * log these once per load (the library never logs); the texts live as
+ * long as kr.
+ */
+const char *jwtrev_keyring_warning(const jwtrev_keyring *kr, size_t i);
+
 /* Take another reference; returns kr. */
 jwtrev_keyring *jwtrev_keyring_ref(jwtrev_keyring *kr);
 

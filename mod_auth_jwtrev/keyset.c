@@ -124,6 +124,21 @@ settled(const jr_keyset *ks, const struct jr_stamp *s, time_t now)
     return 1;
 }
 
+/*
+ * The keys of a JWKS that were skipped (DESIGN 10), once per load: at
+ * start-up (s NULL: stderr, so apache2 -t shows them, then the main
+ * error log) and at each reload of changed files.
+ */
+static void
+log_warnings(const jwtrev_keyring *kr, server_rec *s)
+{
+    const char *w;
+    size_t i;
+
+    for (i = 0; (w = jwtrev_keyring_warning(kr, i)) != NULL; i++)
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "AuthJWTKeyFile %s", w);
+}
+
 /* Load the files into a new ring; keep the old one if they do not load. */
 static void
 reload(jr_keyset *ks, server_rec *s, const struct jr_stamp *now_stamps)
@@ -141,6 +156,7 @@ reload(jr_keyset *ks, server_rec *s, const struct jr_stamp *now_stamps)
                      jwtrev_reason(err.code), err.detail);
         return;
     }
+    log_warnings(ring, s);
     pthread_rwlock_wrlock(&ks->ring_lock);
     old = ks->ring;
     ks->ring = ring;
@@ -259,6 +275,7 @@ keyset_new(const char *const *keys, size_t nkeys, const char *const *secrets,
         jwtrev_conf_free(&tmp.conf);
         return rc;
     }
+    log_warnings(tmp.ring, NULL);
     ks = apr_pmemdup(keysets_pool, &tmp, sizeof(tmp));
     ks->paths = apr_pcalloc(keysets_pool, (n + 1) * sizeof(char *));
     for (i = 0; i < n; i++)

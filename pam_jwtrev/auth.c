@@ -70,6 +70,8 @@ load_verifier(struct auth_call *a)
     int rc = jwtrev_keyring_load(&a->conf, &a->kr, &a->d.err);
 
     if (rc == 0)
+        pjw_log_key_warnings(a->pamh, a->kr);
+    if (rc == 0)
         rc = jwtrev_policy_new(&a->conf, &a->pol, &a->d.err);
     return rc;
 }

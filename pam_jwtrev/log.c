@@ -194,3 +194,16 @@ pjw_log_decision(pam_handle_t *pamh, const struct pjw_decision *d, int pam_code)
                "service=\"%s\" user=\"%s\" result=%s reason=%s id=\"%s\"%s%s%s",
                svc, user, result_word(pam_code), reason, id, detail, hint, dbg);
 }
+
+void
+pjw_log_key_warnings(pam_handle_t *pamh, const jwtrev_keyring *kr)
+{
+    char esc[2 * FIELD_MAX];
+    const char *w;
+    size_t i;
+
+    for (i = 0; (w = jwtrev_keyring_warning(kr, i)) != NULL; i++) {
+        pjw_log_escape(esc, sizeof(esc), w);
+        pam_syslog(pamh, LOG_WARNING, "key file warning: %s", esc);
+    }
+}

@@ -68,6 +68,9 @@ int pjw_pam_code(int rc, int on_db_error);
 void pjw_log_decision(pam_handle_t *pamh, const struct pjw_decision *d,
                       int pam_code);
 
+/* One LOG_WARNING line per key of a JWKS that the load of kr skipped. */
+void pjw_log_key_warnings(pam_handle_t *pamh, const jwtrev_keyring *kr);
+
 /* ---- user.c -------------------------------------------------------------- */
 
 /*

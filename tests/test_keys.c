@@ -129,6 +129,9 @@ static const struct lcase {
     {"enc-only.jwks", KEY, ALL, REFUSED, "no usable key"},
     {"enc.jwk", KEY, ALL, REFUSED, "not meant for signature verification"},
     {"enc-alg.jwks", KEY, ALL, 0, "ES256/ec1"},
+    /* DESIGN 10: unusable keys of a set are skipped, warned about */
+    {"tolerant.jwks", KEY, ALL, 0, "RS256/rsa1"},
+    {"unusable.jwks", KEY, ALL, REFUSED, "no usable key in the set: key 1"},
     {"enc-alg.jwk", KEY, ALL, REFUSED, "not meant for signature verification"},
     {"keyops-encrypt.jwk", KEY, ALL, REFUSED, "not meant for signature"},
     {"use-number.jwk", KEY, ALL, REFUSED, "\"use\" is not a string"},
@@ -392,6 +395,58 @@ test_load(void)
     jwtrev_conf_free(&c);
 }
 
+/*
+ * DESIGN 10's tolerance table: each unusable kind beside a good RS256 key
+ * is skipped with a warning naming its kid (its position when it has
+ * none) and the reason; single-key files of those kinds stay refused.
+ */
+static void
+test_tolerance(void)
+{
+    static const struct {
+        const char *who, *why;
+    } want[] = {
+        {"key 1 (kid \"x-enc\") skipped", "not meant for signature"},
+        {"key 3 (kid \"small\") skipped", "RSA key of 1024 bits"},
+        {"key 4 (kid \"legacy\") skipped", "alg \"RS1\" is not a supported"},
+        {"key 5 (kid \"dsa\") skipped", "kty \"DSA\" is not supported"},
+        {"key 6 (kid \"p192\") skipped", "curve P-192 is not supported"},
+        {"key 7 skipped", "curve X448 is not supported"},
+    };
+    static const char *const strict[] = {"rsa1024.jwk", "enc.jwk",
+                                         "kty-unknown.jwk", "x25519.jwk",
+                                         "rsa1024.pub.pem"};
+    char path[4200];
+    const char *w;
+    jwtrev_keyring *kr;
+    jwtrev_error err;
+    size_t i;
+
+    path_of("tolerant.jwks", path, sizeof(path));
+    if (jwtrev_keyring_new(JWTREV_ALGSET_ALL, &kr) != 0)
+        abort();
+    ok(jwtrev_keyring_add_file(kr, path, &err) == 0 &&
+           jwtrev_keyring_count(kr) == 1,
+       "tolerant.jwks loads its one good key");
+    for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        w = jwtrev_keyring_warning(kr, i);
+        ok(w != NULL && strstr(w, "tolerant.jwks: ") != NULL &&
+               strstr(w, want[i].who) != NULL && strstr(w, want[i].why) != NULL,
+           "warning %zu: %s", i, w ? w : "(none)");
+    }
+    ok(jwtrev_keyring_warning(kr, i) == NULL, "no more warnings than keys");
+    jwtrev_keyring_free(kr);
+    for (i = 0; i < sizeof(strict) / sizeof(strict[0]); i++) {
+        path_of(strict[i], path, sizeof(path));
+        if (jwtrev_keyring_new(JWTREV_ALGSET_ALL, &kr) != 0)
+            abort();
+        ok(jwtrev_keyring_add_file(kr, path, &err) == REFUSED &&
+               jwtrev_keyring_warning(kr, 0) == NULL,
+           "one key in %s: still refused: %s", strict[i], err.detail);
+        jwtrev_keyring_free(kr);
+    }
+}
+
 int
 main(void)
 {
@@ -414,6 +469,7 @@ main(void)
     test_secrets();
     test_files();
     test_load();
+    test_tolerance();
     snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
         tap_diag("could not remove %s", tmpdir);

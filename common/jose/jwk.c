@@ -433,10 +433,9 @@ jwk_kid(const json_t *jwk, const jwtrevp_loadctx *lc, jwtrevp_key *k)
     return 0;
 }
 
-/* One verification key; in_set: inside a JWKS, where unfit keys are skipped. */
+/* One verification key. */
 static int
-jwk_one(const json_t *jwk, int in_set, jwtrevp_keylist *kl,
-        const jwtrevp_loadctx *lc)
+jwk_one(const json_t *jwk, jwtrevp_keylist *kl, const jwtrevp_loadctx *lc)
 {
     jwtrevp_key k = {0};
     jwtrevp_keytype type;
@@ -447,9 +446,8 @@ jwk_one(const json_t *jwk, int in_set, jwtrevp_keylist *kl,
     if ((rc = purpose_ok(jwk, FOR_VERIFY, lc)) < 0)
         return rc;
     if (rc == 0 || alg_is_for_encryption(jwk))
-        return in_set ? 0 /* e.g. an encryption key beside signing keys */
-                      : jwtrevp_refuse(lc, "key is not meant for signature "
-                                           "verification (use, key_ops, alg)");
+        return jwtrevp_refuse(lc, "key is not meant for signature "
+                                  "verification (use, key_ops, alg)");
     if ((rc = jwk_alg(jwk, lc, &alg)) != 0 ||
         (rc = jwk_kid(jwk, lc, &k)) != 0 ||
         (rc = jwk_material(jwk, FOR_VERIFY, lc, &k.pkey, &k, &type)) != 0) {
@@ -479,27 +477,118 @@ set_is_mixed(const json_t *keys)
     return oct && asym;
 }
 
+/*
+ * 0 when use, key_ops or alg say the key is not for signatures; 1 else,
+ * malformed members included (they are refused later, by purpose_ok).
+ */
+static int
+maybe_for_signatures(const json_t *jwk)
+{
+    const char *use = json_string_value(json_object_get(jwk, "use"));
+    const json_t *ops = json_object_get(jwk, "key_ops"), *v;
+    size_t i;
+    int found = 0;
+
+    if ((use != NULL && strcmp(use, "sig") != 0) || alg_is_for_encryption(jwk))
+        return 0;
+    if (!json_is_array(ops))
+        return 1;
+    json_array_foreach(ops, i, v)
+    {
+        found |=
+            !json_is_string(v) || strcmp(json_string_value(v), "verify") == 0;
+    }
+    return found;
+}
+
+/*
+ * SECURITY 15-16, decided for tolerant sets: two signature keys with one
+ * kid refuse the whole set, even when one of them could not be used, since
+ * nothing tells which one the issuer signs with.  Keys for encryption may
+ * share a signing key's kid (RFC 7517 4.5 allows it for different uses).
+ */
+static int
+set_dup_kid(const json_t *keys, const jwtrevp_loadctx *lc)
+{
+    const json_t *a, *b, *ka, *kb;
+    size_t i, j;
+
+    json_array_foreach(keys, i, a)
+    {
+        ka = json_object_get(a, "kid");
+        if (!json_is_string(ka) || !maybe_for_signatures(a))
+            continue;
+        for (j = 0; j < i; j++) {
+            b = json_array_get(keys, j);
+            kb = json_object_get(b, "kid");
+            if (json_is_string(kb) && json_equal(ka, kb) &&
+                maybe_for_signatures(b))
+                return jwtrevp_refuse(lc,
+                                      "duplicate kid \"%.64s\" (keys %zu and "
+                                      "%zu): the whole set is refused, a kid "
+                                      "must select one key",
+                                      json_string_value(ka), j + 1, i + 1);
+        }
+    }
+    return 0;
+}
+
+/* The kid of a JWK of a set for texts: printable, at most 64 bytes. */
+static const char *
+kid_text(const json_t *jwk, char *buf, size_t cap)
+{
+    const char *kid = json_string_value(json_object_get(jwk, "kid"));
+    size_t i, n = kid ? strlen(kid) : 0;
+
+    if (kid == NULL || n == 0)
+        return NULL;
+    if (n > 64)
+        return "(long kid)";
+    for (i = 0; i < n && i + 1 < cap; i++)
+        buf[i] = kid[i] > 0x20 && kid[i] < 0x7f && kid[i] != '"' ? kid[i] : '?';
+    buf[i] = '\0';
+    return buf;
+}
+
+/*
+ * A JWK or JWKS.  In a set, a key that cannot be used is skipped into
+ * skips (DESIGN 10); what concerns the whole set refuses it.
+ */
 int
-jwtrevp_jwk_public(const json_t *doc, jwtrevp_keylist *kl, jwtrevp_loadctx *lc)
+jwtrevp_jwk_public(const json_t *doc, jwtrevp_keylist *kl, jwtrevp_loadctx *lc,
+                   jwtrevp_skips *skips)
 {
     const json_t *keys = json_object_get(doc, "keys"), *v;
+    char kid[65];
     size_t i;
     int rc = 0;
 
     if (keys == NULL)
-        return jwk_one(doc, 0, kl, lc);
+        return jwk_one(doc, kl, lc);
     if (!json_is_array(keys) || json_array_size(keys) == 0)
         return jwtrevp_refuse(lc, "JWKS \"keys\" is not a non-empty array");
     if (set_is_mixed(keys))
         return jwtrevp_refuse(lc, "JWKS mixes symmetric (oct) and "
                                   "asymmetric keys");
+    if ((rc = set_dup_kid(keys, lc)) != 0)
+        return rc;
     json_array_foreach(keys, i, v)
     {
         lc->index = (unsigned)i + 1;
-        if ((rc = jwk_one(v, 1, kl, lc)) != 0)
+        lc->kid = kid_text(v, kid, sizeof(kid));
+        lc->skips = skips;
+        rc = jwk_one(v, kl, lc);
+        lc->skips = NULL;
+        if (rc == -JWTREV_ERR_CONFIG_ERROR) {
+            lc->skips = skips;
+            rc = jwtrevp_skip(lc);
+            lc->skips = NULL;
+        }
+        if (rc != 0)
             break;
     }
     lc->index = 0;
+    lc->kid = NULL;
     return rc;
 }
 

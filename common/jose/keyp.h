@@ -56,6 +56,12 @@ jwtrev_alg jwtrevp_alg_bind(jwtrevp_keytype t, jwtrev_algset allowed);
 
 /* ---- loading context, refusals, files (keys.c, keyfile.c) -------------- */
 
+/* Texts of the keys of a JWKS that were skipped (DESIGN 10). */
+typedef struct jwtrevp_skips {
+    char (*v)[JWTREV_DETAIL_MAX];
+    size_t n, cap;
+} jwtrevp_skips;
+
 /* Where a key comes from, for binding and for error texts. */
 typedef struct jwtrevp_loadctx {
     const char *name;      /* the file (or caller's name), named in errors */
@@ -64,11 +70,25 @@ typedef struct jwtrevp_loadctx {
     unsigned index;        /* 1-based key position in a JWKS or PEM
                               file for error texts; 0: not shown */
     jwtrev_error *err;
+    const char *kid;      /* the current JWK's kid, printable, or NULL */
+    jwtrevp_skips *skips; /* non-NULL inside a JWKS: a refused key is
+                             recorded here by jwtrevp_skip, not fatal */
 } jwtrevp_loadctx;
 
-/* config_error "NAME[: key N]: reason"; returns -JWTREV_ERR_CONFIG_ERROR. */
+/*
+ * config_error "NAME[: key N[ (kid "K")]]: reason", or inside a JWKS
+ * "NAME: key N (kid "K") skipped: reason"; returns
+ * -JWTREV_ERR_CONFIG_ERROR.
+ */
 int jwtrevp_refuse(const jwtrevp_loadctx *lc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/*
+ * Inside a JWKS (lc->skips set), after a key was refused with
+ * config_error: record the refusal's text as a skipped key and clear the
+ * error.  0, or -JWTREV_ERR_INTERNAL when out of memory.
+ */
+int jwtrevp_skip(const jwtrevp_loadctx *lc);
 
 /* Keys of one file, collected before they join a ring all at once. */
 typedef struct jwtrevp_keylist {
@@ -139,9 +159,12 @@ int jwtrevp_pkey_type(EVP_PKEY *pk, const jwtrevp_loadctx *lc,
 int jwtrevp_pem_public(const char *data, size_t len, jwtrevp_keylist *kl,
                        jwtrevp_loadctx *lc);
 
-/* A JWK or JWKS (already parsed) into kl as verification keys. */
+/*
+ * A JWK or JWKS (already parsed) into kl as verification keys; in a JWKS
+ * the keys that cannot be used are recorded in skips instead (DESIGN 10).
+ */
 int jwtrevp_jwk_public(const json_t *doc, jwtrevp_keylist *kl,
-                       jwtrevp_loadctx *lc);
+                       jwtrevp_loadctx *lc, jwtrevp_skips *skips);
 
 /*
  * A JWK with private members as a signing key: *pkey (asymmetric) or

@@ -5,8 +5,13 @@
  *
  * A file's keys are collected in a jwtrevp_keylist and join the ring only
  * when the whole file was accepted, so a refused file leaves the ring as
- * it was.  Once a host has finished loading, the ring is never changed
- * again and may be read by any number of threads.
+ * it was.  Inside a JWKS a key that cannot be used is skipped and the
+ * reason kept as a warning of the ring (DESIGN 10); only a set with no
+ * usable key, or what concerns the whole set (mixed key kinds, duplicate
+ * kids, malformed JSON), refuses the file.  Other files hold one key, or
+ * a few PEM blocks an operator wrote, and stay strict.  Once a host has
+ * finished loading, the ring is never changed again and may be read by any
+ * number of threads.
  */
 #include "config.h"
 
@@ -23,12 +28,17 @@ struct jwtrev_keyring {
     atomic_uint refs;
     jwtrev_algset allowed;
     jwtrevp_keylist keys;
+    jwtrevp_skips warnings; /* skipped keys of the JWKS files loaded */
 };
+
+/* At most this many skipped keys are kept per ring; the last one says
+ * how many more there were. */
+#define SKIPS_MAX 32
 
 int
 jwtrevp_refuse(const jwtrevp_loadctx *lc, const char *fmt, ...)
 {
-    char why[JWTREV_DETAIL_MAX], where[24] = "", *p;
+    char why[JWTREV_DETAIL_MAX], where[96] = "", *p;
     va_list ap;
 
     va_start(ap, fmt);
@@ -40,10 +50,51 @@ jwtrevp_refuse(const jwtrevp_loadctx *lc, const char *fmt, ...)
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';
     if (lc->index > 0)
-        snprintf(where, sizeof(where), ": key %u", lc->index);
+        snprintf(where, sizeof(where), ": key %u%s%s%s%s", lc->index,
+                 lc->kid ? " (kid \"" : "", lc->kid ? lc->kid : "",
+                 lc->kid ? "\")" : "", lc->skips ? " skipped" : "");
     ERR_clear_error();
     return jwtrev_fail(lc->err, JWTREV_ERR_CONFIG_ERROR, "%s%s: %s", lc->name,
                        where, why);
+}
+
+/* Append text to sk; at SKIPS_MAX, count the rest in the last entry. */
+static int
+skips_add(jwtrevp_skips *sk, const char *text, size_t more)
+{
+    char(*v)[JWTREV_DETAIL_MAX];
+    size_t cap = sk->cap ? sk->cap * 2 : 4;
+
+    if (sk->n >= SKIPS_MAX) {
+        snprintf(sk->v[SKIPS_MAX - 1], JWTREV_DETAIL_MAX,
+                 "and %zu more keys skipped", sk->n - SKIPS_MAX + 1 + more);
+        sk->n += more;
+        return 0;
+    }
+    if (sk->n == sk->cap) {
+        if ((v = OPENSSL_realloc(sk->v, cap * sizeof(*v))) == NULL)
+            return -JWTREV_ERR_INTERNAL;
+        sk->v = v;
+        sk->cap = cap;
+    }
+    snprintf(sk->v[sk->n++], JWTREV_DETAIL_MAX, "%s", text);
+    return 0;
+}
+
+int
+jwtrevp_skip(const jwtrevp_loadctx *lc)
+{
+    if (skips_add(lc->skips, lc->err->detail, 1) != 0)
+        return jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+    memset(lc->err, 0, sizeof(*lc->err));
+    return 0;
+}
+
+static void
+skips_free(jwtrevp_skips *sk)
+{
+    OPENSSL_free(sk->v);
+    memset(sk, 0, sizeof(*sk));
 }
 
 void
@@ -168,6 +219,14 @@ jwtrev_keyring_count(const jwtrev_keyring *kr)
     return kr->keys.n;
 }
 
+const char *
+jwtrev_keyring_warning(const jwtrev_keyring *kr, size_t i)
+{
+    size_t n = kr->warnings.n < SKIPS_MAX ? kr->warnings.n : SKIPS_MAX;
+
+    return i < n ? kr->warnings.v[i] : NULL;
+}
+
 jwtrev_keyring *
 jwtrev_keyring_ref(jwtrev_keyring *kr)
 {
@@ -182,6 +241,7 @@ jwtrev_keyring_free(jwtrev_keyring *kr)
         atomic_fetch_sub_explicit(&kr->refs, 1, memory_order_acq_rel) != 1)
         return;
     keylist_free(&kr->keys);
+    skips_free(&kr->warnings);
     OPENSSL_free(kr);
 }
 
@@ -229,14 +289,40 @@ kid_shown(const jwtrevp_key *k)
 }
 
 /*
+ * A set whose every key was skipped: one error naming the reasons, as
+ * many as fit (each warning less its "NAME: " prefix).
+ */
+static int
+refuse_all_skipped(const jwtrevp_skips *sk, const jwtrevp_loadctx *lc)
+{
+    char why[JWTREV_DETAIL_MAX];
+    size_t i, o, skip = strlen(lc->name) + 2;
+    int w;
+
+    o = (size_t)snprintf(why, sizeof(why), "no usable key in the set:");
+    for (i = 0; i < sk->n && i < SKIPS_MAX && o < sizeof(why); i++) {
+        w = snprintf(why + o, sizeof(why) - o, "%s %s", i ? ";" : "",
+                     strlen(sk->v[i]) > skip ? sk->v[i] + skip : sk->v[i]);
+        o += w > 0 ? (size_t)w : 0;
+    }
+    return jwtrev_fail(lc->err, JWTREV_ERR_CONFIG_ERROR, "%s: %s", lc->name,
+                       why);
+}
+
+/*
  * Move a file's keys into the ring, refusing a kid already in the ring or
- * twice in the file (SECURITY 15-16: a kid selects exactly one key).
+ * twice among the file's usable keys (SECURITY 15-16: a kid selects
+ * exactly one key; a skipped key selects none, so it does not count).
+ * The file's skipped keys become the ring's warnings.
  */
 static int
 ring_take(jwtrev_keyring *kr, jwtrevp_keylist *kl, const jwtrevp_loadctx *lc)
 {
+    const jwtrevp_skips *sk = lc->skips;
     size_t i, j;
 
+    if (kl->n == 0 && sk != NULL && sk->n > 0)
+        return refuse_all_skipped(sk, lc);
     if (kl->n == 0)
         return jwtrevp_refuse(lc, "no usable key (none is meant for "
                                   "signatures with an allowed algorithm)");
@@ -246,7 +332,10 @@ ring_take(jwtrev_keyring *kr, jwtrevp_keylist *kl, const jwtrevp_loadctx *lc)
             continue;
         for (j = 0; j < i; j++)
             if (kid_eq(&kl->v[j], k->kid, k->kid_len))
-                return jwtrevp_refuse(lc, "duplicate kid \"%s\"", kid_shown(k));
+                return jwtrevp_refuse(lc,
+                                      "duplicate kid \"%s\": the whole file "
+                                      "is refused, a kid must select one key",
+                                      kid_shown(k));
         if (jwtrevp_keyring_by_kid(kr, k->kid, k->kid_len) != NULL)
             return jwtrevp_refuse(lc,
                                   "kid \"%s\" is already used by another "
@@ -255,6 +344,10 @@ ring_take(jwtrev_keyring *kr, jwtrevp_keylist *kl, const jwtrevp_loadctx *lc)
     }
     if (keylist_reserve(&kr->keys, kl->n) != 0)
         return jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
+    for (i = 0; sk != NULL && i < sk->n && i < SKIPS_MAX; i++)
+        if (skips_add(&kr->warnings, sk->v[i],
+                      i + 1 == SKIPS_MAX ? sk->n - SKIPS_MAX : 0) != 0)
+            return jwtrev_fail(lc->err, JWTREV_ERR_INTERNAL, "out of memory");
     for (i = 0; i < kl->n; i++)
         keylist_move(&kr->keys, &kl->v[i]);
     kl->n = 0;
@@ -265,7 +358,8 @@ static int
 add_mem(jwtrev_keyring *kr, const char *data, size_t len, const char *name,
         const char *dflt_kid, jwtrev_error *err)
 {
-    jwtrevp_loadctx lc = {name, dflt_kid, kr->allowed, 0, err};
+    jwtrevp_skips skips = {NULL, 0, 0};
+    jwtrevp_loadctx lc = {name, dflt_kid, kr->allowed, 0, err, NULL, NULL};
     jwtrevp_keylist kl = {NULL, 0, 0};
     size_t skip = 0;
     json_t *doc = NULL;
@@ -280,7 +374,8 @@ add_mem(jwtrev_keyring *kr, const char *data, size_t len, const char *name,
                                      "duplicate members)");
             goto done;
         }
-        rc = jwtrevp_jwk_public(doc, &kl, &lc);
+        rc = jwtrevp_jwk_public(doc, &kl, &lc, &skips);
+        lc.skips = json_object_get(doc, "keys") ? &skips : NULL;
     } else if (memmem(data, len, "-----BEGIN ", 11) != NULL) {
         /* text before the first block (openssl x509 -text) is skipped */
         rc = jwtrevp_pem_public(data, len, &kl, &lc);
@@ -292,6 +387,7 @@ add_mem(jwtrev_keyring *kr, const char *data, size_t len, const char *name,
 done:
     json_decref(doc);
     keylist_free(&kl);
+    skips_free(&skips);
     return rc;
 }
 
@@ -325,7 +421,7 @@ int
 jwtrev_keyring_add_secret_file(jwtrev_keyring *kr, const char *path,
                                jwtrev_error *err)
 {
-    jwtrevp_loadctx lc = {NULL, NULL, kr->allowed, 0, err};
+    jwtrevp_loadctx lc = {NULL, NULL, kr->allowed, 0, err, NULL, NULL};
     jwtrevp_keylist kl = {NULL, 0, 0};
     jwtrevp_key k = {0};
     char *kid = NULL, *data = NULL;

@@ -143,7 +143,7 @@ int
 jwtrev_signkey_load(const char *path, unsigned flags, int alg,
                     jwtrev_signkey **out, jwtrev_error *err)
 {
-    jwtrevp_loadctx lc = {path, NULL, JWTREV_ALGSET_ALL, 0, err};
+    jwtrevp_loadctx lc = {path, NULL, JWTREV_ALGSET_ALL, 0, err, NULL, NULL};
     const jwtrevp_alginfo *ai;
     jwtrev_signkey *k = OPENSSL_zalloc(sizeof(*k));
     jwtrevp_keytype type;

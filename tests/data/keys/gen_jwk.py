@@ -184,3 +184,22 @@ write("ed25519-mismatch.priv.jwk", mismatch)
 mismatch = jwk(rsa2048, True)
 mismatch["n"] = jwk(rsa3072)["n"]
 write("rsa2048-mismatch.priv.jwk", mismatch)
+
+# DESIGN 10's tolerance table: one good RS256 key beside a key of each
+# kind that cannot be used (skipped with a warning), and the same
+# unusable keys alone (refused).
+with open("rsa2048-kid.jwk") as f:
+    good = json.load(f)
+with open("rsa1024.jwk") as f:
+    small = json.load(f)
+unusable = [
+    dict(kid="x-enc", use="enc", **okp_raw("x25519.pem", "X25519")),
+    small,
+    {"kid": "legacy", "alg": "RS1", "kty": "RSA", "n": good["n"],
+     "e": good["e"]},
+    {"kid": "dsa", "kty": "DSA", "x": "AA"},
+    {"kid": "p192", "kty": "EC", "crv": "P-192", "x": "A" * 32, "y": "A" * 32},
+    {"kty": "OKP", "crv": "X448", "x": "AA"},
+]
+write("tolerant.jwks", {"keys": [unusable[0], good] + unusable[1:]})
+write("unusable.jwks", {"keys": unusable})

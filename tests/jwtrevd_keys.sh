@@ -161,12 +161,14 @@ bad() { # DESC LOGGED_TEXT: the served set is broken from now on
     is "$CODE" 200 "$1: httpd goes on taking a2's token"
 }
 n=$(fails)
-printf '{"keys": [{"kty": "EC",' >"$W/idp/jwks.json"
+# (each bad answer put in place whole: a fetch never sees half of it)
+printf '{"keys": [{"kty": "EC",' >"$W/idp/jwks.tmp" && mv "$W/idp/jwks.tmp" "$W/idp/jwks.json"
 bad "$n" "invalid JSON" "JSON"
 sleep 2
 is "$(grep -c 'a.jwks from .*JSON' "$L")" 1 "logged once, not at every try"
 n=$(fails)
-printf '<html><body>Sign in</body></html>\n' >"$W/idp/jwks.json"
+printf '<html><body>Sign in</body></html>\n' >"$W/idp/jwks.tmp" &&
+    mv "$W/idp/jwks.tmp" "$W/idp/jwks.json"
 bad "$n" "an HTML page" "not JSON ("
 n=$(fails)
 serve idp/jwks.json e1
@@ -177,8 +179,9 @@ import json, sys
 a = json.load(open(sys.argv[1] + "/a1.jwk"))
 b = json.load(open(sys.argv[1] + "/a2.jwk"))
 b["kid"] = "a1"
-json.dump({"keys": [a, b]}, open(sys.argv[2], "w"))
+json.dump({"keys": [a, b]}, open(sys.argv[2] + ".tmp", "w"))
 PY
+mv "$W/idp/jwks.json.tmp" "$W/idp/jwks.json"
 bad "$n" "two keys with one kid" "kid used twice"
 n=$(fails)
 kill "$SRV"

@@ -334,6 +334,68 @@ test_killed_between_renames(void)
     expect_after_hook(dir, "after that write");
 }
 
+/* Flip bits of one byte of dir/name in place. */
+static int
+poke(const char *dir, const char *name, long off, unsigned char bits)
+{
+    char path[PATH_MAX + 16];
+    unsigned char b;
+    int fd, rc = -1;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    fd = open(path, O_RDWR);
+    if (fd >= 0 && pread(fd, &b, 1, off) == 1) {
+        b ^= bits;
+        rc = pwrite(fd, &b, 1, off) == 1 ? 0 : -1;
+    }
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* A meta page that says "partitioned" (once a SIGSEGV in Berkeley DB's
+ * __partc_get, found by store_corrupt), "encrypted", or another magic:
+ * refused before Berkeley DB reads it. */
+static void
+test_meta_page(void)
+{
+    static const struct {
+        const char *file, *what;
+        long off;
+        unsigned char bits;
+    } cases[] = {
+        /* the checksum flag off (no page checked), a partition flag on */
+        {"base.db", "partitioned by range", 26, 0x03},
+        {"base.db", "partitioned by callback", 26, 0x05},
+        {"delta.db", "partitioned by range", 26, 0x03},
+        {"base.db", "partitioned, checksums on", 26, 0x02},
+        {"base.db", "checksums off", 26, 0x01},
+        {"base.db", "encrypted", 24, 0x01},
+        {"base.db", "another magic", 12, 0x80},
+        {"base.db", "a page size never written", 21, 0x01},
+    };
+    char dir[PATH_MAX], name[32];
+    jwtrev_revdb *db;
+    jwtrev_error err;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        snprintf(name, sizeof(name), "meta%zu", i);
+        st_store(name, dir);
+        put_reason(dir, "m1", 0, NULL);
+        if (poke(dir, cases[i].file, cases[i].off, cases[i].bits) != 0) {
+            ok(0, "poke %s", cases[i].file);
+            continue;
+        }
+        db = NULL;
+        ok(jwtrev_revdb_open(dir, &db, &err) == -JWTREV_ERR_DB_ERROR &&
+               strstr(err.detail, cases[i].file) != NULL,
+           "%s %s: db_error naming it, no crash (%s)", cases[i].file,
+           cases[i].what, err.detail);
+        jwtrev_revdb_close(db);
+    }
+}
+
 int
 main(void)
 {
@@ -343,5 +405,6 @@ main(void)
     test_fold_with_writes();
     test_fold_race();
     test_killed_between_renames();
+    test_meta_page();
     return tap_done();
 }

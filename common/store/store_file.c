@@ -357,6 +357,42 @@ storep_file_open(const storep_dir *d, const char *name, unsigned flags,
     return rc;
 }
 
+/*
+ * Berkeley DB's meta page (DBMETA of libdb 5.3's db_page.h): magic at 12,
+ * version at 16, page size at 20, encryption at 24, page type at 25, meta
+ * flags at 26.  Berkeley DB believes what it finds there: a damaged byte
+ * that says "partitioned" sends it into code that dereferences what the
+ * file never set up (found by store_corrupt: a SIGSEGV in __partc_get).
+ * So a file is opened only when its meta page is what this code writes:
+ * a B-tree of version 9 in this host's byte order, unencrypted, with
+ * checksums or (a snapshot) none, no other flag.
+ */
+#define BDB_BTREE_MAGIC 0x053162u
+#define BDB_BTREE_VERSION 9u
+#define BDB_P_BTREEMETA 9u
+#define BDB_META_CHKSUM 0x01u
+
+static int
+meta_page_plausible(int fd, storep_file *f, jwtrev_error *err)
+{
+    unsigned char h[28];
+    uint32_t magic, version, pagesize;
+
+    if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h))
+        return corrupt(err, f, "too short for a Berkeley DB file");
+    memcpy(&magic, h + 12, 4);
+    memcpy(&version, h + 16, 4);
+    memcpy(&pagesize, h + 20, 4);
+    if (magic != BDB_BTREE_MAGIC || version != BDB_BTREE_VERSION)
+        return corrupt(err, f, "not a Berkeley DB B-tree of version 9");
+    if (pagesize < 512 || pagesize > 65536 || (pagesize & (pagesize - 1)))
+        return corrupt(err, f, "a page size Berkeley DB never writes");
+    if (h[24] != 0 || h[25] != BDB_P_BTREEMETA ||
+        (h[26] & ~BDB_META_CHKSUM) != 0)
+        return corrupt(err, f, "meta page flags this store never sets");
+    return 0;
+}
+
 int
 storep_file_open_fd(int fd, const struct stat *stp, const char *path,
                     unsigned flags, storep_file **out, jwtrev_error *err)
@@ -369,7 +405,9 @@ storep_file_open_fd(int fd, const struct stat *stp, const char *path,
         free(f);
         return jwtrev_fail(err, JWTREV_ERR_INTERNAL, "out of memory");
     }
-    rc = db_open_ro(f, fd, flags, err);
+    rc = meta_page_plausible(fd, f, err);
+    if (rc == 0)
+        rc = db_open_ro(f, fd, flags, err);
     /* What Berkeley DB holds is the file judged, or nothing at all. */
     if (rc == 0 && (f->db->fd(f->db, &dbfd) != 0 || fstat(dbfd, &dbst) != 0 ||
                     dbst.st_dev != st.st_dev || dbst.st_ino != st.st_ino))

@@ -166,32 +166,29 @@ filter_ok(const jwtrev_revdb *db, const storep_file *base)
 }
 
 /*
- * Read base through the daemon's snapshot of it, if it hands one out.
- * Any failure leaves base reading its file: the daemon is never needed.
+ * The daemon's sealed snapshot of base, or -1: no daemon, none of that
+ * base yet, or one it cannot trust.  The daemon is never needed: without
+ * a snapshot base reads its file.
  */
-static void
-use_snapshot(const jwtrev_revdb *db, storep_file *base)
+static int
+snapshot_of(const jwtrev_revdb *db, const storep_file *base)
 {
     jwtrev_error e;
     int fd = -1;
 
-    if (jwtrev_daemon_snapshot(db->dir, base->id, &fd, &e) == 0) {
-        storep_file_adopt_snapshot(base, fd, STOREP_OPEN_THREAD, &e);
-        close(fd);
-    }
+    if (!(db->flags & JWTREV_REVDB_SNAPSHOTS))
+        return -1;
+    return jwtrev_daemon_snapshot(db->dir, base->id, &fd, &e) == 0 ? fd : -1;
 }
 
-/* 1 when the daemon now has a snapshot of base (base reads its file). */
-static int
-snapshot_ready(const jwtrev_revdb *db, const storep_file *base)
+/* Read base through the snapshot on fd (its checks failing: the file). */
+static void
+adopt_snapshot(storep_file *base, int fd)
 {
     jwtrev_error e;
-    int fd = -1;
 
-    if (jwtrev_daemon_snapshot(db->dir, base->id, &fd, &e) != 0)
-        return 0;
+    storep_file_adopt_snapshot(base, fd, STOREP_OPEN_THREAD, &e);
     close(fd);
-    return 1;
 }
 
 /*
@@ -202,7 +199,7 @@ static int
 open_files(const jwtrev_revdb *db, const struct view *old, int full,
            struct view *nv, jwtrev_error *err)
 {
-    int rc;
+    int rc, snap = -1;
 
     nv->delta = old != NULL ? unchanged(db, old->delta, "delta.db") : NULL;
     if (nv->delta == NULL) {
@@ -216,19 +213,25 @@ open_files(const jwtrev_revdb *db, const struct view *old, int full,
     if (nv->base != NULL && full && !filter_ok(db, nv->base))
         nv->base = NULL;
     /* Read through the daemon's snapshot once it has one (looked for at
-     * each new base, and at the full checks while there is none). */
+     * each new base, and at the full checks while there is none): the
+     * base is opened anew and reads through it. */
     if (nv->base != NULL && full && !nv->base->snapshot &&
-        (db->flags & JWTREV_REVDB_SNAPSHOTS) && snapshot_ready(db, nv->base))
+        (snap = snapshot_of(db, nv->base)) >= 0)
         nv->base = NULL;
     if (nv->base == NULL) {
         rc = storep_file_open(&db->sd, "base.db", STOREP_OPEN_THREAD, &nv->base,
                               err);
         if (rc == 0)
             rc = storep_file_attach_bloom(nv->base, &db->sd, err);
-        if (rc != 0)
+        if (rc != 0) {
+            if (snap >= 0)
+                close(snap);
             return rc;
-        if (db->flags & JWTREV_REVDB_SNAPSHOTS)
-            use_snapshot(db, nv->base);
+        }
+        if (snap < 0)
+            snap = snapshot_of(db, nv->base);
+        if (snap >= 0)
+            adopt_snapshot(nv->base, snap);
     }
     nv->use_delta = storep_pair_kind(nv->base, nv->delta) != STOREP_PAIR_OTHER;
     if (nv->use_delta ||
